@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { SvdecodeError } from './errors.js';
+import { pairSessions } from './paired.js';
+import { createToyModel, maxAbsDiff } from './test/index.js';
+
+describe('pairSessions', () => {
+  it('returns base and adapted logits for the same context', async () => {
+    const base = createToyModel({ vocabSize: 16, seed: 1 });
+    const adapted = createToyModel({ vocabSize: 16, seed: 2 });
+    const pair = pairSessions(base.createSession(), adapted.createSession());
+    const out = await pair.append([1, 2, 3]);
+    expect(pair.length).toBe(3);
+    const b = base.createSession();
+    const a = adapted.createSession();
+    expect(maxAbsDiff(out.base, await b.append([1, 2, 3]))).toBe(0);
+    expect(maxAbsDiff(out.adapted, await a.append([1, 2, 3]))).toBe(0);
+    expect(maxAbsDiff(out.base, out.adapted)).toBeGreaterThan(0);
+  });
+
+  it('forks both sessions and disposes both', async () => {
+    const base = createToyModel({ vocabSize: 8, seed: 1 });
+    const adapted = createToyModel({ vocabSize: 8, seed: 2 });
+    const pair = pairSessions(base.createSession(), adapted.createSession());
+    await pair.append([1]);
+    const fork = pair.fork();
+    expect(base.liveSessions + adapted.liveSessions).toBe(4);
+    const f = await fork.append([2]);
+    const p = await pair.append([3]);
+    expect(maxAbsDiff(f.adapted, p.adapted)).toBeGreaterThan(0);
+    fork.dispose();
+    pair.dispose();
+    pair.dispose();
+    expect(base.liveSessions + adapted.liveSessions).toBe(0);
+    await expect(pair.append([1])).rejects.toMatchObject({ code: 'SESSION_DISPOSED' });
+  });
+
+  it('refuses models with different vocabularies', () => {
+    const base = createToyModel({ vocabSize: 8 });
+    const adapted = createToyModel({ vocabSize: 9 });
+    expect(() => pairSessions(base.createSession(), adapted.createSession())).toThrow(SvdecodeError);
+    try {
+      pairSessions(base.createSession(), adapted.createSession());
+    } catch (e) {
+      expect((e as SvdecodeError).code).toBe('VOCAB_MISMATCH');
+    }
+  });
+});

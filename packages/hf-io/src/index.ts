@@ -1,0 +1,13 @@
+export type { GenerationConfig, LlamaConfig, RopeScaling } from './config.js';
+export {
+  parseGenerationConfig,
+  parseLlamaConfig,
+  SUPPORTED_ARCHITECTURES,
+  SUPPORTED_MODEL_TYPES,
+} from './config.js';
+export { fileExists, readJsonFile } from './json-file.js';
+export type { LoadModelDirectoryOptions, ModelDirectory } from './model-dir.js';
+export { loadModelDirectory } from './model-dir.js';
+export * from './safetensors/index.js';
+export { HfTokenizer, loadTokenizer } from './tokenizer.js';
+export { ModelWeights, SHARD_INDEX_FILE, SINGLE_WEIGHTS_FILE } from './weights.js';
