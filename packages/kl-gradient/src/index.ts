@@ -1,0 +1,9 @@
+export { steerLogits } from './steer-logits.js';
+export type { Steering, SteeringBuffers } from './steering-vector.js';
+export {
+  BANNED_LOG_PROB,
+  checkAlpha,
+  createSteeringBuffers,
+  DEFAULT_ALPHA,
+  steeringVector,
+} from './steering-vector.js';

@@ -1,0 +1,7 @@
+export { DEFAULT_QUANTILES, histogramSorted, quantileSorted, trimmedMeanSorted } from './distribution.js';
+export type { StrengthEstimatorOptions, StrengthSummary } from './estimator.js';
+export { StrengthEstimator } from './estimator.js';
+export type { LossDerivatives, Minimum } from './steered-cross-entropy.js';
+export { SteeredCrossEntropy } from './steered-cross-entropy.js';
+export type { TokenStrength } from './token-strength.js';
+export { DEFAULT_EPS, logSumExp, tokenStrength } from './token-strength.js';

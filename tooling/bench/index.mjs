@@ -1,0 +1,76 @@
+// Benchmark harness shared by every package's bench/ scripts. Candidates are measured interleaved
+// (round-robin) so that machine noise hits them alike, and ratios come from one run.
+import { cpus, totalmem } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
+
+/** Machine description recorded next to every number. */
+export function machine() {
+  const cpu = cpus()[0]?.model ?? 'unknown cpu';
+  return `${cpus().length} x ${cpu.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+}
+
+function summarise(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))];
+  return { median: at(0.5), p10: at(0.1), p90: at(0.9), runs: sorted.length };
+}
+
+/**
+ * Times each candidate `runs` times (after `warmup` untimed calls each), interleaved. Each sample
+ * is the mean of `inner` back-to-back calls, in milliseconds.
+ * @param {Record<string, () => unknown>} candidates
+ * @returns {Record<string, { median: number, p10: number, p90: number, runs: number }>}
+ */
+export function compare(candidates, { runs = 31, inner = 5, warmup = 5 } = {}) {
+  const names = Object.keys(candidates);
+  const samples = Object.fromEntries(names.map((n) => [n, []]));
+  for (const n of names) for (let i = 0; i < warmup; i++) candidates[n]();
+  for (let r = 0; r < runs; r++) {
+    for (const n of names) {
+      const fn = candidates[n];
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < inner; i++) fn();
+      samples[n].push(Number(process.hrtime.bigint() - t0) / 1e6 / inner);
+    }
+  }
+  return Object.fromEntries(names.map((n) => [n, summarise(samples[n])]));
+}
+
+/**
+ * Runs `fn` `steps` times and reports the garbage collections that happened meanwhile and the heap
+ * growth: a steady state that allocates nothing triggers no GC at all.
+ */
+export async function allocationCheck(fn, steps = 5000) {
+  for (let i = 0; i < 50; i++) fn();
+  globalThis.gc?.();
+  let gcs = 0;
+  const observer = new PerformanceObserver((list) => {
+    gcs += list.getEntries().length;
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  const before = process.memoryUsage();
+  for (let i = 0; i < steps; i++) fn();
+  const after = process.memoryUsage();
+  await new Promise((resolve) => setTimeout(resolve, 50)); // let GC entries arrive
+  observer.disconnect();
+  return {
+    steps,
+    gcs,
+    heapGrowthBytes: after.heapUsed - before.heapUsed,
+    arrayBufferGrowthBytes: after.arrayBuffers - before.arrayBuffers,
+  };
+}
+
+/** Formats a markdown table from rows of plain objects. */
+export function table(rows) {
+  if (rows.length === 0) return '';
+  const keys = Object.keys(rows[0]);
+  const line = (cells) => `| ${cells.join(' | ')} |`;
+  return [
+    line(keys),
+    line(keys.map(() => '---')),
+    ...rows.map((r) => line(keys.map((k) => String(r[k])))),
+  ].join('\n');
+}
+
+export const fmt = (ms) => (ms >= 1 ? `${ms.toFixed(2)} ms` : `${(ms * 1000).toFixed(0)} us`);
