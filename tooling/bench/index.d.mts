@@ -12,6 +12,6 @@ export declare function compare(
 export declare function allocationCheck(
   fn: () => unknown,
   steps?: number,
-): Promise<{ steps: number; gcs: number; heapGrowthBytes: number; arrayBufferGrowthBytes: number }>;
+): Promise<{ steps: number; gcs: number; bytesPerStep: number }>;
 export declare function table(rows: Array<Record<string, unknown>>): string;
 export declare function fmt(ms: number): string;

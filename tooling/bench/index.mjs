@@ -37,27 +37,37 @@ export function compare(candidates, { runs = 31, inner = 5, warmup = 5 } = {}) {
 }
 
 /**
- * Runs `fn` `steps` times and reports the garbage collections that happened meanwhile and the heap
- * growth: a steady state that allocates nothing triggers no GC at all.
+ * Steady-state allocation of `fn`: warms it up (so optimisation has settled), then runs it `steps`
+ * times after a full GC and reports the heap growth per step and the collections that happened
+ * meanwhile (run node with --expose-gc). Zero buffers allocated shows as a few bytes per step at
+ * most (V8 may box a handful of doubles); a per-step Float32Array(V) would show as 4 V bytes.
  */
-export async function allocationCheck(fn, steps = 5000) {
-  for (let i = 0; i < 50; i++) fn();
+export async function allocationCheck(fn, steps = 1000) {
+  for (let i = 0; i < Math.max(200, steps); i++) fn();
   globalThis.gc?.();
   let gcs = 0;
   const observer = new PerformanceObserver((list) => {
     gcs += list.getEntries().length;
   });
   observer.observe({ entryTypes: ['gc'] });
-  const before = process.memoryUsage();
-  for (let i = 0; i < steps; i++) fn();
-  const after = process.memoryUsage();
+  // two back-to-back windows; the smaller growth excludes one-off costs (observer, late optimisation)
+  const used = () => {
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
+  const half = Math.max(1, steps >> 1);
+  const t0 = used();
+  for (let i = 0; i < half; i++) fn();
+  const t1 = used();
+  for (let i = 0; i < half; i++) fn();
+  const t2 = used();
   await new Promise((resolve) => setTimeout(resolve, 50)); // let GC entries arrive
   observer.disconnect();
+  // background sweeping can shrink the heap meanwhile: growth below 0 reads as 0
   return {
-    steps,
+    steps: 2 * half,
     gcs,
-    heapGrowthBytes: after.heapUsed - before.heapUsed,
-    arrayBufferGrowthBytes: after.arrayBuffers - before.arrayBuffers,
+    bytesPerStep: gcs === 0 ? Math.max(0, Math.min(t1 - t0, t2 - t1) / half) : Number.NaN,
   };
 }
 

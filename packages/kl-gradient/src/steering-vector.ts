@@ -30,7 +30,14 @@ export const DEFAULT_ALPHA = 0.1;
 export const BANNED_LOG_PROB = -1e4;
 
 export function createSteeringBuffers(vocabSize: number): Steering {
-  return { delta: new Float32Array(vocabSize), mask: new Uint8Array(vocabSize), kl: 0, logZ: 0, kept: 0 };
+  // NaN (a double) from the start keeps kl/logZ in unboxed double fields: no allocation per step
+  return {
+    delta: new Float32Array(vocabSize),
+    mask: new Uint8Array(vocabSize),
+    kl: Number.NaN,
+    logZ: Number.NaN,
+    kept: 0,
+  };
 }
 
 /** Throws BAD_ARGUMENT unless alpha is in (0, 1]. */

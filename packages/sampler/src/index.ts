@@ -1,0 +1,25 @@
+export { SamplerChain } from './chain.js';
+export type { FinishReason, GenerationResult, StepEvent, TokenProb } from './events.js';
+export { GenerationStream, generate, generateAll } from './generate.js';
+export type { GenerateOptions, Strategy } from './options.js';
+export { buildChain } from './options.js';
+export { Rng } from './random.js';
+export { countAlive, keepTopK, kthLargest, logSumExp, maxLogit, topIdsSorted } from './select.js';
+export type { SamplerContext, SamplerStage, Selector } from './stage.js';
+export {
+  LogitBiasStage,
+  logitBias,
+  MinPStage,
+  minP,
+  RepetitionPenaltyStage,
+  repetitionPenalty,
+  TemperatureStage,
+  TopKStage,
+  TopPStage,
+  temperature,
+  topK,
+  topP,
+} from './stages/filters.js';
+export { DrawSelector, draw, GreedySelector, greedy } from './stages/selectors.js';
+export type { SteerOptions } from './stages/steer.js';
+export { SteerStage, steer } from './stages/steer.js';

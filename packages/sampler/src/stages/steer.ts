@@ -1,0 +1,77 @@
+import { SvdecodeError } from '@svdecode/core';
+import {
+  checkAlpha,
+  createSteeringBuffers,
+  DEFAULT_ALPHA,
+  type Steering,
+  steeringVector,
+  steerLogits,
+} from '@svdecode/kl-gradient';
+import type { SamplerContext, SamplerStage } from '../stage.js';
+
+export interface SteerOptions {
+  /** Steering strength (mu_bar). 0 turns the stage into the identity (no mask either). */
+  mu: number;
+  /** Confidence threshold (default 0.1). */
+  alpha?: number;
+  /** Value for masked tokens (default -Infinity: removed whatever the sign of mu). */
+  lambda?: number;
+}
+
+/**
+ * SVDecode as a sampler stage: replaces the logits with `z + mu * delta_hat`, the steering vector
+ * computed from the current logits (the adapted model's, when this stage comes first) and the base
+ * model's logits in the context. In place; buffers live in the stage.
+ */
+export class SteerStage implements SamplerStage {
+  readonly name = 'steer';
+  readonly mu: number;
+  readonly alpha: number;
+  readonly lambda: number;
+  #buffers: Steering | undefined;
+  // option objects made once: a literal per call would allocate on every token
+  #vectorOptions: { alpha: number; out: Steering | undefined };
+  #steerOptions: { lambda: number; out: Float32Array | undefined } = { lambda: 0, out: undefined };
+  /** KL(p_adapted || p_base) and kept-token count of the last step (for display). */
+  lastKL = Number.NaN;
+  lastKept = 0;
+
+  constructor(options: SteerOptions) {
+    if (!Number.isFinite(options.mu)) {
+      throw new SvdecodeError('BAD_ARGUMENT', `mu must be a finite number, got ${options.mu}`, {
+        details: { mu: options.mu },
+      });
+    }
+    this.mu = options.mu;
+    this.alpha = options.alpha ?? DEFAULT_ALPHA;
+    checkAlpha(this.alpha);
+    this.lambda = options.lambda ?? Number.NEGATIVE_INFINITY;
+    this.#vectorOptions = { alpha: this.alpha, out: undefined };
+    this.#steerOptions.lambda = this.lambda;
+  }
+
+  apply(logits: Float32Array, ctx: SamplerContext): void {
+    if (!ctx.base) {
+      throw new SvdecodeError('BAD_ARGUMENT', 'the steer stage needs the base model logits of each step', {
+        hint: 'Decode with a PairedSession (base + adapted), or turn steering off.',
+      });
+    }
+    if (this.mu === 0) return;
+    if (this.#buffers?.delta.length !== logits.length) {
+      this.#buffers = createSteeringBuffers(logits.length);
+      this.#vectorOptions.out = this.#buffers;
+    }
+    const s = steeringVector(logits, ctx.base, this.#vectorOptions);
+    this.lastKL = s.kl;
+    this.lastKept = s.kept;
+    this.#steerOptions.out = logits;
+    steerLogits(logits, s, this.mu, this.#steerOptions);
+    this.#steerOptions.out = undefined; // keep no reference to the caller's buffer
+  }
+
+  clone(): SteerStage {
+    return new SteerStage({ mu: this.mu, alpha: this.alpha, lambda: this.lambda });
+  }
+}
+
+export const steer = (options: SteerOptions) => new SteerStage(options);

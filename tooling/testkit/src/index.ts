@@ -1,0 +1,2 @@
+export type { ReferenceWeights } from './reference-llama.js';
+export { HF_DIR, loadReferenceWeights, mergeLora, ReferenceLM, referenceForward } from './reference-llama.js';
