@@ -1,0 +1,127 @@
+// Decode speed of a ~54M-parameter random-init Llama (d = 512, 8 layers, 8 heads / 4 KV heads,
+// intermediate 1024, V = 32,000, untied) on the active tfjs backend: tokens/s with and without the
+// KV cache, and per-token time at position 512 against position 16, all in one run.
+import { fmt, machine, table } from '@svdecode/bench';
+import * as tf from '@tensorflow/tfjs-core';
+import { initTfjs, TfjsCausalLM } from '../dist/index.js';
+
+const config = {
+  modelType: 'llama',
+  architecture: 'LlamaForCausalLM',
+  vocabSize: 32000,
+  hiddenSize: 512,
+  intermediateSize: 1024,
+  numLayers: 8,
+  numHeads: 8,
+  numKvHeads: 4,
+  headDim: 64,
+  rmsNormEps: 1e-5,
+  ropeTheta: 10000,
+  ropeScaling: null,
+  maxPositions: 2048,
+  tieWordEmbeddings: false,
+  attentionBias: false,
+  outputBias: false,
+  mlpBias: false,
+  bosTokenId: 1,
+  eosTokenIds: [2],
+  padTokenId: undefined,
+};
+
+const backend = await initTfjs({ log: false });
+const r = (shape, scale = 0.02) => tf.randomNormal(shape, 0, scale, 'float32', 1);
+const d = config.hiddenSize;
+const kv = config.numKvHeads * config.headDim;
+const weights = {
+  embed: r([config.vocabSize, d], 1),
+  norm: tf.ones([d]),
+  lmHead: r([config.vocabSize, d]),
+  layers: Array.from({ length: config.numLayers }, () => ({
+    inputNorm: tf.ones([d]),
+    postNorm: tf.ones([d]),
+    q: r([d, d]),
+    k: r([kv, d]),
+    v: r([kv, d]),
+    o: r([d, d]),
+    gate: r([config.intermediateSize, d]),
+    up: r([config.intermediateSize, d]),
+    down: r([d, config.intermediateSize]),
+  })),
+};
+const params = [weights.embed, weights.lmHead, ...weights.layers.flatMap((l) => Object.values(l))].reduce(
+  (a, t) => a + t.size,
+  0,
+);
+const model = new TfjsCausalLM(config, weights, { name: 'random-54M', backend: backend.name });
+const tokens = (n, seed = 1) =>
+  Array.from({ length: n }, (_, i) => (i * 7919 + seed * 104729) % config.vocabSize);
+
+console.log(
+  `tfjs decode benchmark — ${(params / 1e6).toFixed(1)}M parameters, tfjs ${tf.version_core} on ${backend.name}, ${machine()}\n`,
+);
+
+// sessions at position 16 and 512 (prefilled once, then forked per measurement so positions stay put)
+const at16 = model.createSession();
+await at16.append(tokens(16));
+const at512 = model.createSession();
+await at512.append(tokens(512));
+const stepFrom = (session) => async () => {
+  const s = session.fork();
+  await s.append([5]);
+  s.dispose();
+};
+const noCache = async (n) => {
+  await model.score(tokens(n)); // full re-computation of an n-token context for one next-token distribution
+};
+
+async function timeAsync(fn, runs) {
+  for (let i = 0; i < 2; i++) await fn();
+  const samples = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    await fn();
+    samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  samples.sort((a, b) => a - b);
+  return {
+    median: samples[samples.length >> 1],
+    p10: samples[Math.floor(0.1 * (runs - 1))],
+    p90: samples[Math.floor(0.9 * (runs - 1))],
+  };
+}
+
+// interleave the candidates round by round
+const names = {
+  cached16: stepFrom(at16),
+  cached512: stepFrom(at512),
+  full16: () => noCache(17),
+  full64: () => noCache(65),
+};
+const results = Object.fromEntries(Object.keys(names).map((n) => [n, []]));
+for (let round = 0; round < 5; round++) {
+  for (const [n, fn] of Object.entries(names)) results[n].push(await timeAsync(fn, 3));
+}
+const med = (n) => {
+  const all = results[n].map((x) => x.median).sort((a, b) => a - b);
+  return { median: all[all.length >> 1], p10: all[0], p90: all[all.length - 1] };
+};
+const rows = [
+  ['KV cache, position 16', med('cached16')],
+  ['KV cache, position 512', med('cached512')],
+  ['no cache, 17-token context', med('full16')],
+  ['no cache, 65-token context', med('full64')],
+].map(([name, s]) => ({
+  decode: name,
+  'ms / token (min–max)': `${fmt(s.median)} (${fmt(s.p10)}–${fmt(s.p90)})`,
+  'tokens/s': (1000 / s.median).toFixed(1),
+}));
+console.log(table(rows));
+console.log(
+  `\nposition 512 / position 16: ${(med('cached512').median / med('cached16').median).toFixed(2)}x (target <= 1.5x)`,
+);
+console.log(
+  `no cache (65-token context) / KV cache (position 16): ${(med('full64').median / med('cached16').median).toFixed(1)}x`,
+);
+at16.dispose();
+at512.dispose();
+model.dispose();

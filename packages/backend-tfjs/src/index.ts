@@ -1,0 +1,10 @@
+export type { ForwardHooks, ForwardInput, ForwardOutput, LayerCache } from './forward.js';
+export { llamaForward } from './forward.js';
+export type { BatchScoreOptions, LoadTfjsModelOptions } from './model.js';
+export { loadTfjsModel, TfjsCausalLM } from './model.js';
+export { ropeInverseFrequencies, ropeTables } from './rope.js';
+export type { InitTfjsOptions, TfjsBackendInfo, TfjsBackendName } from './tfjs-backends.js';
+export { activeTfjsBackend, initTfjs } from './tfjs-backends.js';
+export { enableGradients } from './training.js';
+export type { LayerWeights, LlamaWeights } from './weights.js';
+export { disposeWeights, expectedWeights, loadLlamaWeights } from './weights.js';

@@ -1,0 +1,135 @@
+import type { LlamaConfig, ModelWeights } from '@svdecode/hf-io';
+import * as tf from '@tensorflow/tfjs-core';
+
+export interface LayerWeights {
+  inputNorm: tf.Tensor1D;
+  postNorm: tf.Tensor1D;
+  /** Linear weights in the checkpoint layout [out, in] (multiplied with transposeB). */
+  q: tf.Tensor2D;
+  k: tf.Tensor2D;
+  v: tf.Tensor2D;
+  o: tf.Tensor2D;
+  gate: tf.Tensor2D;
+  up: tf.Tensor2D;
+  down: tf.Tensor2D;
+  qBias?: tf.Tensor1D;
+  kBias?: tf.Tensor1D;
+  vBias?: tf.Tensor1D;
+  oBias?: tf.Tensor1D;
+  gateBias?: tf.Tensor1D;
+  upBias?: tf.Tensor1D;
+  downBias?: tf.Tensor1D;
+}
+
+export interface LlamaWeights {
+  embed: tf.Tensor2D;
+  layers: LayerWeights[];
+  norm: tf.Tensor1D;
+  /** Same tensor as `embed` when the embeddings are tied. */
+  lmHead: tf.Tensor2D;
+}
+
+/** Every tensor a config needs, with its expected shape (checkpoint names). */
+export function expectedWeights(c: LlamaConfig): Array<[string, number[]]> {
+  const d = c.hiddenSize;
+  const q = c.numHeads * c.headDim;
+  const kv = c.numKvHeads * c.headDim;
+  const out: Array<[string, number[]]> = [['model.embed_tokens.weight', [c.vocabSize, d]]];
+  for (let l = 0; l < c.numLayers; l++) {
+    const p = `model.layers.${l}.`;
+    out.push(
+      [`${p}input_layernorm.weight`, [d]],
+      [`${p}post_attention_layernorm.weight`, [d]],
+      [`${p}self_attn.q_proj.weight`, [q, d]],
+      [`${p}self_attn.k_proj.weight`, [kv, d]],
+      [`${p}self_attn.v_proj.weight`, [kv, d]],
+      [`${p}self_attn.o_proj.weight`, [d, q]],
+      [`${p}mlp.gate_proj.weight`, [c.intermediateSize, d]],
+      [`${p}mlp.up_proj.weight`, [c.intermediateSize, d]],
+      [`${p}mlp.down_proj.weight`, [d, c.intermediateSize]],
+    );
+    if (c.attentionBias)
+      out.push(
+        [`${p}self_attn.q_proj.bias`, [q]],
+        [`${p}self_attn.k_proj.bias`, [kv]],
+        [`${p}self_attn.v_proj.bias`, [kv]],
+      );
+    if (c.outputBias) out.push([`${p}self_attn.o_proj.bias`, [d]]);
+    if (c.mlpBias)
+      out.push(
+        [`${p}mlp.gate_proj.bias`, [c.intermediateSize]],
+        [`${p}mlp.up_proj.bias`, [c.intermediateSize]],
+        [`${p}mlp.down_proj.bias`, [d]],
+      );
+  }
+  out.push(['model.norm.weight', [d]]);
+  if (!c.tieWordEmbeddings) out.push(['lm_head.weight', [c.vocabSize, d]]);
+  return out;
+}
+
+/**
+ * Reads every weight (float32; F16/BF16 converted) into tfjs tensors. A missing tensor fails with
+ * MISSING_WEIGHT naming it, a wrong shape with WEIGHT_SHAPE_MISMATCH naming it and both shapes;
+ * tensors already made are disposed on failure.
+ */
+export async function loadLlamaWeights(config: LlamaConfig, weights: ModelWeights): Promise<LlamaWeights> {
+  const tensors = new Map<string, tf.Tensor>();
+  try {
+    for (const [name, shape] of expectedWeights(config)) {
+      const data = await weights.readFloat32(name, shape);
+      tensors.set(name, tf.tensor(data, shape, 'float32'));
+    }
+  } catch (error) {
+    for (const t of tensors.values()) t.dispose();
+    throw error;
+  }
+  const get = <T extends tf.Tensor>(name: string) => tensors.get(name) as T;
+  const opt = <T extends tf.Tensor>(name: string) => tensors.get(name) as T | undefined;
+  const layers: LayerWeights[] = [];
+  for (let l = 0; l < config.numLayers; l++) {
+    const p = `model.layers.${l}.`;
+    const layer: LayerWeights = {
+      inputNorm: get(`${p}input_layernorm.weight`),
+      postNorm: get(`${p}post_attention_layernorm.weight`),
+      q: get(`${p}self_attn.q_proj.weight`),
+      k: get(`${p}self_attn.k_proj.weight`),
+      v: get(`${p}self_attn.v_proj.weight`),
+      o: get(`${p}self_attn.o_proj.weight`),
+      gate: get(`${p}mlp.gate_proj.weight`),
+      up: get(`${p}mlp.up_proj.weight`),
+      down: get(`${p}mlp.down_proj.weight`),
+    };
+    const biases: Array<[keyof LayerWeights, string]> = [
+      ['qBias', 'self_attn.q_proj.bias'],
+      ['kBias', 'self_attn.k_proj.bias'],
+      ['vBias', 'self_attn.v_proj.bias'],
+      ['oBias', 'self_attn.o_proj.bias'],
+      ['gateBias', 'mlp.gate_proj.bias'],
+      ['upBias', 'mlp.up_proj.bias'],
+      ['downBias', 'mlp.down_proj.bias'],
+    ];
+    for (const [key, suffix] of biases) {
+      const t = opt<tf.Tensor1D>(p + suffix);
+      if (t) (layer as unknown as Record<string, tf.Tensor>)[key] = t;
+    }
+    layers.push(layer);
+  }
+  const embed = get<tf.Tensor2D>('model.embed_tokens.weight');
+  return {
+    embed,
+    layers,
+    norm: get('model.norm.weight'),
+    lmHead: config.tieWordEmbeddings ? embed : get('lm_head.weight'),
+  };
+}
+
+export function disposeWeights(w: LlamaWeights): void {
+  const seen = new Set<tf.Tensor>();
+  const all: tf.Tensor[] = [w.embed, w.norm, w.lmHead];
+  for (const layer of w.layers) all.push(...(Object.values(layer) as tf.Tensor[]));
+  for (const t of all) {
+    if (seen.has(t)) continue;
+    seen.add(t);
+    t.dispose();
+  }
+}
