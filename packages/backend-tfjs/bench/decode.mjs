@@ -3,56 +3,19 @@
 // KV cache, and per-token time at position 512 against position 16, all in one run.
 import { fmt, machine, table } from '@svdecode/bench';
 import * as tf from '@tensorflow/tfjs-core';
-import { initTfjs, TfjsCausalLM } from '../dist/index.js';
+import { activeTfjsBackend, parameterCount, randomLlama } from '../dist/index.js';
 
-const config = {
-  modelType: 'llama',
-  architecture: 'LlamaForCausalLM',
+const model = await randomLlama({
   vocabSize: 32000,
   hiddenSize: 512,
-  intermediateSize: 1024,
   numLayers: 8,
   numHeads: 8,
   numKvHeads: 4,
-  headDim: 64,
-  rmsNormEps: 1e-5,
-  ropeTheta: 10000,
-  ropeScaling: null,
-  maxPositions: 2048,
-  tieWordEmbeddings: false,
-  attentionBias: false,
-  outputBias: false,
-  mlpBias: false,
-  bosTokenId: 1,
-  eosTokenIds: [2],
-  padTokenId: undefined,
-};
-
-const backend = await initTfjs({ log: false });
-const r = (shape, scale = 0.02) => tf.randomNormal(shape, 0, scale, 'float32', 1);
-const d = config.hiddenSize;
-const kv = config.numKvHeads * config.headDim;
-const weights = {
-  embed: r([config.vocabSize, d], 1),
-  norm: tf.ones([d]),
-  lmHead: r([config.vocabSize, d]),
-  layers: Array.from({ length: config.numLayers }, () => ({
-    inputNorm: tf.ones([d]),
-    postNorm: tf.ones([d]),
-    q: r([d, d]),
-    k: r([kv, d]),
-    v: r([kv, d]),
-    o: r([d, d]),
-    gate: r([config.intermediateSize, d]),
-    up: r([config.intermediateSize, d]),
-    down: r([d, config.intermediateSize]),
-  })),
-};
-const params = [weights.embed, weights.lmHead, ...weights.layers.flatMap((l) => Object.values(l))].reduce(
-  (a, t) => a + t.size,
-  0,
-);
-const model = new TfjsCausalLM(config, weights, { name: 'random-54M', backend: backend.name });
+  intermediateSize: 1024,
+});
+const backend = { name: activeTfjsBackend() };
+const params = parameterCount(model);
+const config = model.config;
 const tokens = (n, seed = 1) =>
   Array.from({ length: n }, (_, i) => (i * 7919 + seed * 104729) % config.vocabSize);
 

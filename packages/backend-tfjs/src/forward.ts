@@ -14,8 +14,9 @@ export interface ForwardHooks {
   /**
    * Called for every linear projection with its Hugging Face module path (for example
    * `model.layers.3.self_attn.q_proj`), the input `x` [rows, in], the weight [out, in] and bias, and
-   * the base output `y` [rows, in -> out]. Returns the output to use. `rowScale` ([rows], when
-   * given) carries each row's adapter scale: 0 for a base row, 1 for an adapted row.
+   * the base output `y` [rows, out] (rows = batch * seq, batch-major). Returns the output to use.
+   * `rowScale` ([rows, 1], when the forward got one) carries each row's adapter scale: 0 for a base
+   * row, 1 for an adapted row.
    */
   linear?(
     module: string,
@@ -23,9 +24,9 @@ export interface ForwardHooks {
     weight: tf.Tensor2D,
     bias: tf.Tensor1D | undefined,
     y: tf.Tensor2D,
-    rowScale: tf.Tensor1D | undefined,
+    rowScale: tf.Tensor2D | undefined,
   ): tf.Tensor2D;
-  /** Replaces or extends the input embeddings [batch, seq, hidden]. */
+  /** Replaces or extends the input embeddings [batch, seq, hidden]; `rowScale` is the forward's [batch] scale. */
   embeddings?(embeds: tf.Tensor3D, rowScale: tf.Tensor1D | undefined): tf.Tensor3D;
 }
 
@@ -42,7 +43,7 @@ export interface ForwardInput {
   /** Compute logits for the last position of each row only. */
   lastOnly?: boolean;
   hooks?: ForwardHooks;
-  /** Per-row adapter scale [batch], passed to the hooks. */
+  /** Per-row adapter scale [batch]; the linear hooks get it expanded to one value per token row. */
   rowScale?: tf.Tensor1D;
 }
 
@@ -84,10 +85,17 @@ export function llamaForward(
   const D = c.headDim;
   const group = H / KV;
 
+  // the per-row scale as a column aligned with the [batch * seq, features] rows the hooks see
+  const rowColumn = rowScale
+    ? (tf.reshape(tf.mul(tf.reshape(rowScale, [batch, 1]), tf.ones([batch, seq])), [
+        batch * seq,
+        1,
+      ]) as tf.Tensor2D)
+    : undefined;
   const linear = (module: string, x2d: tf.Tensor2D, weight: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D => {
     let y: tf.Tensor2D = tf.matMul(x2d, weight, false, true);
     if (bias) y = tf.add(y, bias);
-    return hooks?.linear ? hooks.linear(module, x2d, weight, bias, y, rowScale) : y;
+    return hooks?.linear ? hooks.linear(module, x2d, weight, bias, y, rowColumn) : y;
   };
 
   const ids = tf.tensor2d(input.ids, [batch, seq], 'int32');

@@ -2,6 +2,8 @@ export type { ForwardHooks, ForwardInput, ForwardOutput, LayerCache } from './fo
 export { llamaForward } from './forward.js';
 export type { BatchScoreOptions, LoadTfjsModelOptions } from './model.js';
 export { loadTfjsModel, TfjsCausalLM } from './model.js';
+export type { RandomLlamaOptions } from './random-model.js';
+export { parameterCount, randomLlama } from './random-model.js';
 export { ropeInverseFrequencies, ropeTables } from './rope.js';
 export type { InitTfjsOptions, TfjsBackendInfo, TfjsBackendName } from './tfjs-backends.js';
 export { activeTfjsBackend, initTfjs } from './tfjs-backends.js';

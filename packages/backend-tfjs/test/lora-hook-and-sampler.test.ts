@@ -41,14 +41,7 @@ beforeAll(async () => {
         tf.matMul(tf.matMul(x, ab.a, false, true), ab.b, false, true),
         scaling,
       ) as tf.Tensor2D;
-      if (rowScale) {
-        // x rows are batch-major: [batch * seq, in]; repeat each row's scale over its positions
-        const perRow = tf.reshape(
-          tf.tile(tf.reshape(rowScale, [-1, 1]), [1, x.shape[0] / rowScale.shape[0]]),
-          [-1, 1],
-        );
-        delta = tf.mul(delta, perRow);
-      }
+      if (rowScale) delta = tf.mul(delta, rowScale); // [rows, 1]: 0 for base rows
       return tf.add(y, delta);
     },
   };

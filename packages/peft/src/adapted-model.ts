@@ -1,0 +1,156 @@
+import type { TfjsCausalLM } from '@svdecode/backend-tfjs';
+import {
+  type CausalLM,
+  checkTokens,
+  type DecodeSession,
+  type ModelInfo,
+  type PairedLogits,
+  type PairedSession,
+  SvdecodeError,
+} from '@svdecode/core';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Adapter } from './adapter.js';
+import { appendRows, prefill, type RowState, rowLogits } from './runtime.js';
+
+/**
+ * A base model with an adapter attached. As a `CausalLM` it is the adapted model; it also makes
+ * `PairedSession`s that decode base and adapted rows in one batched forward (no second copy of the
+ * weights). The base model's weights are shared, never modified.
+ */
+export class AdaptedModel implements CausalLM {
+  readonly info: ModelInfo;
+  /** Sessions (plain and paired) created and not yet disposed. */
+  liveSessions = 0;
+
+  constructor(
+    readonly base: TfjsCausalLM,
+    readonly adapter: Adapter,
+  ) {
+    this.info = { ...base.info, name: `${base.info.name}+${adapter.type.toLowerCase()}` };
+  }
+
+  get vocabSize(): number {
+    return this.base.vocabSize;
+  }
+
+  createSession(): DecodeSession {
+    return new RowSession(this, [true]);
+  }
+
+  /** Base and adapted logits per step from one batched forward of two rows. */
+  createPairedSession(): PairedSession {
+    return new RowSession(this, [false, true]);
+  }
+
+  async score(tokens: ArrayLike<number>): Promise<Float32Array> {
+    checkTokens(tokens, this.vocabSize);
+    return (await this.scoreRows([Array.from(tokens)], [true]))[0]!;
+  }
+
+  /** Teacher-forced logits of both models for the same tokens, in one batched forward. */
+  async scorePaired(tokens: ArrayLike<number>): Promise<PairedLogits> {
+    checkTokens(tokens, this.vocabSize);
+    const t = Array.from(tokens);
+    const [base, adapted] = await this.scoreRows([t, t], [false, true]);
+    return { base: base!, adapted: adapted! };
+  }
+
+  /** Rows of different lengths, each base or adapted; each row's logits cover its own tokens. */
+  async scoreRows(rows: number[][], adapted: boolean[]): Promise<Float32Array[]> {
+    const logits = tf.tidy(() => rowLogits(this.base, this.adapter, rows, adapted));
+    const data = (await logits.data()) as Float32Array;
+    logits.dispose();
+    const V = this.vocabSize;
+    const seq = logits.shape[1];
+    return rows.map((r, b) => data.slice(b * seq * V, (b * seq + r.length) * V));
+  }
+
+  /** Disposes the adapter (the base model stays usable). */
+  dispose(): void {
+    this.adapter.dispose();
+  }
+}
+
+/** Rows decoding the same tokens in lockstep: [adapted] for plain sessions, [base, adapted] for paired ones. */
+class RowSession implements DecodeSession, PairedSession {
+  #state: RowState | undefined;
+  #length = 0;
+  #disposed = false;
+
+  constructor(
+    private readonly model: AdaptedModel,
+    private readonly rows: boolean[],
+    state?: RowState,
+    length = 0,
+  ) {
+    this.#state = state;
+    this.#length = length;
+    model.liveSessions++;
+  }
+
+  get vocabSize(): number {
+    return this.model.vocabSize;
+  }
+
+  get length(): number {
+    return this.#length;
+  }
+
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  async append(tokens: ArrayLike<number>): Promise<Float32Array & PairedLogits> {
+    if (this.#disposed) throw new SvdecodeError('SESSION_DISPOSED', 'append() on a disposed session');
+    checkTokens(tokens, this.model.vocabSize);
+    const { base, adapter } = this.model;
+    const previous = this.#state;
+    let next: RowState | undefined;
+    const [logits] = tf.tidy(() => {
+      const start = previous ?? prefill(base, adapter, this.rows);
+      const r = appendRows(base, adapter, this.rows, start, tokens, true);
+      next = r.state;
+      // keep the logits and the new cache; tidy frees everything else (the first prefill included)
+      return [r.out.logits, ...(r.state.cache ?? []).flatMap((l) => [l.k, l.v])];
+    });
+    const data = (await logits!.data()) as Float32Array;
+    logits!.dispose();
+    if (this.#disposed) {
+      disposeState(next!);
+      throw new SvdecodeError('SESSION_DISPOSED', 'session disposed during append()');
+    }
+    if (previous) disposeState(previous);
+    this.#state = next;
+    this.#length += tokens.length;
+    const V = this.model.vocabSize;
+    if (this.rows.length === 1) return data as Float32Array & PairedLogits;
+    // paired: row 0 is the base model, row 1 the adapted one
+    return { base: data.slice(0, V), adapted: data.slice(V, 2 * V) } as unknown as Float32Array &
+      PairedLogits;
+  }
+
+  fork(): RowSession {
+    if (this.#disposed) throw new SvdecodeError('SESSION_DISPOSED', 'fork() on a disposed session');
+    const s = this.#state;
+    const copy = s
+      ? {
+          cache: s.cache?.map((l) => ({ k: tf.clone(l.k), v: tf.clone(l.v) })),
+          valid: s.valid.map((v) => v.slice()),
+          nextPos: [...s.nextPos],
+        }
+      : undefined;
+    return new RowSession(this.model, this.rows, copy, this.#length);
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    if (this.#state) disposeState(this.#state);
+    this.#state = undefined;
+    this.model.liveSessions--;
+  }
+}
+
+function disposeState(state: RowState): void {
+  for (const l of state.cache ?? []) tf.dispose([l.k, l.v]);
+}

@@ -1,0 +1,105 @@
+import type { ForwardHooks } from '@svdecode/backend-tfjs';
+import { SvdecodeError } from '@svdecode/core';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Adapter, AdapterContext, AdapterType } from './adapter.js';
+import { checkLoaded, isTarget, linearModules, reader } from './config-util.js';
+import { weightShape } from './lora.js';
+
+export interface Ia3Config extends Record<string, unknown> {
+  peft_type: 'IA3';
+  target_modules: string[] | string;
+  feedforward_modules: string[] | string;
+  task_type: string;
+}
+
+/** Paper defaults (METHOD.md section 7). */
+export const IA3_DEFAULTS = {
+  target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'up_proj', 'down_proj'],
+  feedforward_modules: ['up_proj', 'down_proj'],
+};
+
+interface Ia3Module {
+  l: tf.Variable;
+  /** feed-forward modules scale their input ([1, in]); the others their output ([out, 1]) */
+  input: boolean;
+}
+
+class Ia3Adapter implements Adapter {
+  readonly type = 'IA3';
+  readonly numVirtualTokens = 0;
+  training = false;
+  readonly modules = new Map<string, Ia3Module>();
+  readonly hooks: ForwardHooks;
+
+  constructor(
+    readonly config: Ia3Config,
+    ctx: AdapterContext,
+  ) {
+    const targets = linearModules(ctx.model).filter((m) => isTarget(m, config.target_modules));
+    if (targets.length === 0) {
+      throw new SvdecodeError(
+        'CONFIG_INVALID',
+        `IA3 target_modules match no linear layer of ${ctx.model.info.name}`,
+        { details: { field: 'target_modules' } },
+      );
+    }
+    for (const module of targets) {
+      const [outDim, inDim] = weightShape(ctx.model, module);
+      const input = isTarget(module, config.feedforward_modules);
+      // ones: a fresh IA3 adapter is the identity
+      this.modules.set(module, { l: tf.variable(tf.ones(input ? [1, inDim] : [outDim, 1]), true), input });
+    }
+    this.hooks = {
+      linear: (module, x, weight, bias, y, rowScale) => {
+        const m = this.modules.get(module);
+        if (!m) return y;
+        // with a row scale s the effective vector is 1 + s (l - 1): s = 0 gives the base row exactly
+        let scale: tf.Tensor = m.input ? m.l : tf.reshape(m.l, [1, -1]);
+        if (rowScale) scale = tf.add(1, tf.mul(rowScale, tf.sub(scale, 1)));
+        if (!m.input) return tf.mul(y, scale) as tf.Tensor2D;
+        const scaled = tf.matMul(tf.mul(x, scale) as tf.Tensor2D, weight, false, true);
+        return (bias ? tf.add(scaled, bias) : scaled) as tf.Tensor2D;
+      },
+    };
+  }
+
+  get variables(): tf.Variable[] {
+    return [...this.modules.values()].map((m) => m.l);
+  }
+
+  stateDict(): Map<string, tf.Tensor> {
+    return new Map(
+      [...this.modules].map(([module, m]) => [`base_model.model.${module}.ia3_l`, tf.clone(m.l)]),
+    );
+  }
+
+  loadStateDict(
+    tensors: ReadonlyMap<string, { shape: number[]; values: Float32Array }>,
+    source: string,
+  ): void {
+    for (const [module, m] of this.modules) {
+      m.l.assign(
+        tf.tensor(checkLoaded(tensors, `base_model.model.${module}.ia3_l`, m.l.shape, source), m.l.shape),
+      );
+    }
+  }
+
+  dispose(): void {
+    for (const m of this.modules.values()) m.l.dispose();
+  }
+}
+
+export const ia3Type: AdapterType<Ia3Config> = {
+  type: 'IA3',
+  parseConfig(json, source) {
+    const r = reader(json, source);
+    const target = r.targets('target_modules', IA3_DEFAULTS.target_modules);
+    return {
+      peft_type: 'IA3',
+      target_modules: target,
+      feedforward_modules: r.targets('feedforward_modules', IA3_DEFAULTS.feedforward_modules),
+      task_type: r.str('task_type', 'CAUSAL_LM'),
+    };
+  },
+  create: (config, ctx) => new Ia3Adapter(config, ctx),
+};

@@ -1,0 +1,18 @@
+export { AdaptedModel } from './adapted-model.js';
+export type { Adapter, AdapterContext, AdapterPrefix, AdapterType } from './adapter.js';
+export { isTarget, linearModules, patternValue } from './config-util.js';
+export type { Ia3Config } from './ia3.js';
+export { IA3_DEFAULTS, ia3Type } from './ia3.js';
+export { ADAPTER_CONFIG, ADAPTER_WEIGHTS, createAdapter, loadAdapter, saveAdapter } from './io.js';
+export type { LoraConfig } from './lora.js';
+export { LORA_DEFAULTS, loraType } from './lora.js';
+export { mergeLora } from './merge.js';
+export type { Method } from './methods.js';
+export { defaultAdapterConfig, METHODS } from './methods.js';
+export type { PrefixTuningConfig } from './prefix-tuning.js';
+export { prefixTuningType } from './prefix-tuning.js';
+export type { PromptTuningConfig } from './prompt-tuning.js';
+export { promptTuningType, pTuningType } from './prompt-tuning.js';
+export { adapterTypes, getAdapterType, registerAdapter } from './registry.js';
+export type { TrainingExample, TrainingProgress, WarmStartOptions, WarmStartResult } from './train.js';
+export { warmStart } from './train.js';

@@ -1,0 +1,188 @@
+import type { ForwardHooks } from '@svdecode/backend-tfjs';
+import { SvdecodeError } from '@svdecode/core';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Adapter, AdapterContext, AdapterType } from './adapter.js';
+import { checkLoaded, isTarget, linearModules, patternValue, reader, seededValues } from './config-util.js';
+
+export interface LoraConfig extends Record<string, unknown> {
+  peft_type: 'LORA';
+  r: number;
+  lora_alpha: number;
+  lora_dropout: number;
+  target_modules: string[] | string;
+  use_rslora: boolean;
+  rank_pattern: Record<string, number>;
+  alpha_pattern: Record<string, number>;
+  bias: 'none';
+  fan_in_fan_out: false;
+  task_type: string;
+}
+
+/** Paper defaults (METHOD.md section 7): r 8, alpha 16, dropout 0.1, attention projections. */
+export const LORA_DEFAULTS = {
+  r: 8,
+  lora_alpha: 16,
+  lora_dropout: 0.1,
+  target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'],
+};
+
+interface LoraModule {
+  a: tf.Variable;
+  b: tf.Variable;
+  scaling: number;
+  rank: number;
+}
+
+class LoraAdapter implements Adapter {
+  readonly type = 'LORA';
+  readonly numVirtualTokens = 0;
+  training = false;
+  readonly modules = new Map<string, LoraModule>();
+  readonly hooks: ForwardHooks;
+  #dropoutStep = 0;
+
+  constructor(
+    readonly config: LoraConfig,
+    private readonly ctx: AdapterContext,
+  ) {
+    const model = ctx.model;
+    const targets = linearModules(model).filter((m) => isTarget(m, config.target_modules));
+    if (targets.length === 0) {
+      throw new SvdecodeError(
+        'CONFIG_INVALID',
+        `LoRA target_modules ${JSON.stringify(config.target_modules)} match no linear layer of ${model.info.name}`,
+        {
+          details: { field: 'target_modules' },
+        },
+      );
+    }
+    targets.forEach((module, i) => {
+      const [outDim, inDim] = weightShape(model, module);
+      const rank = patternValue(module, config.rank_pattern) ?? config.r;
+      const alpha = patternValue(module, config.alpha_pattern) ?? config.lora_alpha;
+      // PEFT's init: A ~ kaiming-uniform (bound 1/sqrt(in)), B = 0, so a fresh adapter is the identity
+      const a = tf.variable(
+        tf.tensor2d(seededValues(rank * inDim, ctx.seed * 7919 + i, 'uniform', 1 / Math.sqrt(inDim)), [
+          rank,
+          inDim,
+        ]),
+        true,
+      );
+      const b = tf.variable(tf.zeros([outDim, rank]), true);
+      this.modules.set(module, {
+        a,
+        b,
+        rank,
+        scaling: config.use_rslora ? alpha / Math.sqrt(rank) : alpha / rank,
+      });
+    });
+    this.hooks = {
+      linear: (module, x, _weight, _bias, y, rowScale) => {
+        const m = this.modules.get(module);
+        if (!m) return y;
+        let input = x;
+        if (this.training && this.config.lora_dropout > 0) {
+          input = tf.dropout(
+            x,
+            this.config.lora_dropout,
+            undefined,
+            this.ctx.seed * 100_003 + this.#dropoutStep++,
+          ) as tf.Tensor2D;
+        }
+        let delta = tf.mul(
+          tf.matMul(tf.matMul(input, m.a, false, true), m.b, false, true),
+          m.scaling,
+        ) as tf.Tensor2D;
+        if (rowScale) delta = tf.mul(delta, rowScale);
+        return tf.add(y, delta);
+      },
+    };
+  }
+
+  get variables(): tf.Variable[] {
+    return [...this.modules.values()].flatMap((m) => [m.a, m.b]);
+  }
+
+  stateDict(): Map<string, tf.Tensor> {
+    const out = new Map<string, tf.Tensor>();
+    for (const [module, m] of this.modules) {
+      out.set(`base_model.model.${module}.lora_A.weight`, tf.clone(m.a));
+      out.set(`base_model.model.${module}.lora_B.weight`, tf.clone(m.b));
+    }
+    return out;
+  }
+
+  loadStateDict(
+    tensors: ReadonlyMap<string, { shape: number[]; values: Float32Array }>,
+    source: string,
+  ): void {
+    for (const [module, m] of this.modules) {
+      m.a.assign(
+        tf.tensor2d(
+          checkLoaded(tensors, `base_model.model.${module}.lora_A.weight`, m.a.shape, source),
+          m.a.shape as [number, number],
+        ),
+      );
+      m.b.assign(
+        tf.tensor2d(
+          checkLoaded(tensors, `base_model.model.${module}.lora_B.weight`, m.b.shape, source),
+          m.b.shape as [number, number],
+        ),
+      );
+    }
+  }
+
+  dispose(): void {
+    for (const m of this.modules.values()) tf.dispose([m.a, m.b]);
+  }
+}
+
+/** [out, in] of a linear module of the model. */
+export function weightShape(model: AdapterContext['model'], module: string): [number, number] {
+  const match = /^model\.layers\.(\d+)\.(self_attn|mlp)\.(\w+)_proj$/.exec(module);
+  const layer = match ? model.weights.layers[Number(match[1])] : undefined;
+  const w = layer?.[match![3] as 'q' | 'k' | 'v' | 'o' | 'gate' | 'up' | 'down'] as tf.Tensor2D | undefined;
+  if (!w) throw new SvdecodeError('CONFIG_INVALID', `no linear module ${module} in ${model.info.name}`);
+  return w.shape as [number, number];
+}
+
+export const loraType: AdapterType<LoraConfig> = {
+  type: 'LORA',
+  parseConfig(json, source) {
+    const r = reader(json, source);
+    if (json.use_dora === true)
+      throw new SvdecodeError('CONFIG_INVALID', `${source}: DoRA (use_dora) is not supported`, {
+        details: { field: 'use_dora' },
+      });
+    if (json.fan_in_fan_out === true) {
+      throw new SvdecodeError(
+        'CONFIG_INVALID',
+        `${source}: fan_in_fan_out adapters (GPT-2 Conv1D layers) do not fit Llama-family models`,
+        {
+          details: { field: 'fan_in_fan_out' },
+        },
+      );
+    }
+    const bias = r.str('bias', 'none', ['none', 'all', 'lora_only']);
+    if (bias !== 'none')
+      throw new SvdecodeError(
+        'CONFIG_INVALID',
+        `${source}: LoRA bias "${bias}" is not supported (only "none")`,
+        { details: { field: 'bias' } },
+      );
+    return {
+      peft_type: 'LORA',
+      r: r.int('r', LORA_DEFAULTS.r),
+      lora_alpha: r.num('lora_alpha', LORA_DEFAULTS.lora_alpha, (v) => v > 0),
+      lora_dropout: r.num('lora_dropout', LORA_DEFAULTS.lora_dropout, (v) => v >= 0 && v < 1),
+      target_modules: r.targets('target_modules', LORA_DEFAULTS.target_modules),
+      use_rslora: r.bool('use_rslora', false),
+      rank_pattern: r.record('rank_pattern'),
+      alpha_pattern: r.record('alpha_pattern'),
+      bias: 'none',
+      fan_in_fan_out: false,
+      task_type: r.str('task_type', 'CAUSAL_LM'),
+    };
+  },
+  create: (config, ctx) => new LoraAdapter(config, ctx),
+};

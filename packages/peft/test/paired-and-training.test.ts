@@ -1,0 +1,221 @@
+import { join } from 'node:path';
+import { loadTfjsModel, TfjsCausalLM } from '@svdecode/backend-tfjs';
+import { generateAll } from '@svdecode/sampler';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AdaptedModel,
+  createAdapter,
+  defaultAdapterConfig,
+  loadAdapter,
+  mergeLora,
+  type TrainingExample,
+  warmStart,
+} from '../src/index.js';
+import { ADAPTERS, BASE_DIR, maxAbsDiff, tempDir } from './helpers.js';
+
+let model: TfjsCausalLM;
+/** The fixture with its LM head scaled up: transformers' 0.02 init std caps every logit near 0, so no adapter could fit a task. */
+let trainable: TfjsCausalLM;
+beforeAll(async () => {
+  model = await loadTfjsModel(BASE_DIR);
+  trainable = new TfjsCausalLM(
+    model.config,
+    { ...model.weights, lmHead: tf.mul(model.weights.lmHead, 30) as tf.Tensor2D },
+    { name: 'scaled', backend: 'tfjs' },
+  );
+});
+afterAll(() => model.dispose());
+
+describe('paired execution: one batched forward for base and adapted rows', () => {
+  it.each(['lora', 'ia3', 'prompt-tuning', 'prefix-tuning'])(
+    '%s equals two separate forwards (<= 1e-5)',
+    async (name) => {
+      const adapted = await loadAdapter(model, join(ADAPTERS, name));
+      const paired = adapted.createPairedSession();
+      const base = model.createSession();
+      const alone = adapted.createSession();
+      const steps = [[1, 5, 9, 20], [33], [7], [70]];
+      for (const tokens of steps) {
+        const both = await paired.append(tokens);
+        expect(maxAbsDiff(both.base, await base.append(tokens))).toBeLessThanOrEqual(1e-5);
+        expect(maxAbsDiff(both.adapted, await alone.append(tokens))).toBeLessThanOrEqual(1e-5);
+      }
+      const fork = paired.fork();
+      const a = await fork.append([3]);
+      const b = await paired.append([4]);
+      expect(maxAbsDiff(a.adapted, b.adapted)).toBeGreaterThan(0);
+      for (const s of [paired, base, alone, fork]) s.dispose();
+      const scored = await adapted.scorePaired([1, 5, 9, 20, 33]);
+      expect(maxAbsDiff(scored.base, await model.score([1, 5, 9, 20, 33]))).toBeLessThanOrEqual(1e-5);
+      expect(maxAbsDiff(scored.adapted, await adapted.score([1, 5, 9, 20, 33]))).toBeLessThanOrEqual(1e-5);
+      expect(adapted.liveSessions).toBe(0);
+      adapted.dispose();
+    },
+  );
+
+  it('drives steered generation; memory holds no second copy of the weights', async () => {
+    const adapted = await loadAdapter(model, join(ADAPTERS, 'lora'));
+    const before = tf.memory().numBytes;
+    const result = await generateAll(adapted.createPairedSession(), [1, 17, 42], {
+      maxNewTokens: 6,
+      steer: { mu: -10 },
+    });
+    expect(result.tokens).toHaveLength(6);
+    expect(tf.memory().numBytes).toBe(before);
+    expect(adapted.liveSessions).toBe(0);
+    adapted.dispose();
+  });
+});
+
+// a small task: after any prompt, the completion is the fixed sequence 11 12 13 14
+const task: TrainingExample[] = Array.from({ length: 24 }, (_, i) => ({
+  prompt: [1, (i * 7) % 90, (i * 13) % 90, (i * 29) % 90],
+  completion: [11, 12, 13, 14],
+}));
+
+async function taskLoss(adapted: AdaptedModel): Promise<number> {
+  let total = 0;
+  for (const e of task.slice(0, 8)) {
+    const tokens = [...e.prompt, ...e.completion];
+    const logits = await adapted.score(tokens);
+    for (let t = e.prompt.length - 1; t < tokens.length - 1; t++) {
+      const row = logits.subarray(t * 96, (t + 1) * 96);
+      const max = Math.max(...row);
+      const lse = max + Math.log(row.reduce((a, v) => a + Math.exp(v - max), 0));
+      total += lse - row[tokens[t + 1]!]!;
+    }
+  }
+  return total / (8 * 4);
+}
+
+describe('warm-start training', () => {
+  it.each(['lora', 'ia3', 'prompt-tuning', 'p-tuning-v2'] as const)(
+    '%s: loss decreases on a small task',
+    async (method) => {
+      const adapted = new AdaptedModel(
+        trainable,
+        createAdapter(trainable, defaultAdapterConfig(method, trainable), { seed: 3 }),
+      );
+      const before = await taskLoss(adapted);
+      const progress: number[] = [];
+      const result = await warmStart(adapted, task, {
+        learningRate: method === 'lora' ? 0.01 : 0.05,
+        epochs: 2,
+        batchSize: 2,
+        seed: 3,
+        onProgress: (p) => progress.push(p.step),
+      });
+      const after = await taskLoss(adapted);
+      expect(after).toBeLessThan(before * 0.85);
+      expect(result.steps).toBe(24);
+      expect(progress).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+      expect(result.losses.every(Number.isFinite)).toBe(true);
+      adapted.dispose();
+    },
+    60_000,
+  );
+
+  it('is deterministic for a seed, saves at the end, and honours gradient accumulation', async () => {
+    const run = async (seed: number) => {
+      const adapted = new AdaptedModel(
+        model,
+        createAdapter(model, defaultAdapterConfig('lora', model), { seed }),
+      );
+      const dir = join(await tempDir(), 'out');
+      const result = await warmStart(adapted, task.slice(0, 8), {
+        learningRate: 0.01,
+        seed,
+        gradAccum: 2,
+        saveTo: dir,
+      });
+      const values = await Promise.all(adapted.adapter.variables.map((v) => v.data()));
+      const reloaded = await loadAdapter(model, dir);
+      const same = maxAbsDiff(await reloaded.score([1, 2, 3]), await adapted.score([1, 2, 3]));
+      reloaded.dispose();
+      adapted.dispose();
+      return { result, values: values.map((v) => Array.from(v)), same };
+    };
+    const a = await run(5);
+    const b = await run(5);
+    const c = await run(6);
+    expect(a.result.steps).toBe(4); // 8 examples, batch 1, 2 micro-batches per step
+    expect(a.values).toEqual(b.values);
+    expect(a.values).not.toEqual(c.values);
+    expect(a.same).toBe(0);
+    expect(a.result.savedTo).toBeDefined();
+  }, 60_000);
+
+  it('stops on an abort signal and saves what it has', async () => {
+    const adapted = new AdaptedModel(model, createAdapter(model, defaultAdapterConfig('lora', model)));
+    const controller = new AbortController();
+    const dir = join(await tempDir(), 'partial');
+    const result = await warmStart(adapted, task, {
+      learningRate: 0.01,
+      saveTo: dir,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.step === 3) controller.abort();
+      },
+    });
+    expect(result.interrupted).toBe(true);
+    expect(result.steps).toBe(3);
+    await expect(loadAdapter(model, dir)).resolves.toBeInstanceOf(AdaptedModel);
+    adapted.dispose();
+  });
+
+  it('rejects bad options and rows with clear codes', async () => {
+    const adapted = new AdaptedModel(model, createAdapter(model, defaultAdapterConfig('lora', model)));
+    await expect(warmStart(adapted, task, { learningRate: -1 })).rejects.toMatchObject({
+      code: 'BAD_ARGUMENT',
+      details: { field: 'learningRate' },
+    });
+    await expect(warmStart(adapted, [{ prompt: [1], completion: [] }])).rejects.toMatchObject({
+      code: 'BAD_DATASET_ROW',
+    });
+    await expect(warmStart(adapted, [{ prompt: [1], completion: [500] }])).rejects.toMatchObject({
+      code: 'TOKEN_OUT_OF_RANGE',
+    });
+    await expect(warmStart(adapted, [])).rejects.toMatchObject({ code: 'BAD_DATASET_ROW' });
+    adapted.dispose();
+  });
+});
+
+describe('LoRA merge', () => {
+  it('W + scaling * B A gives the adapted model as a plain model', async () => {
+    const adapted = await loadAdapter(model, join(ADAPTERS, 'lora-rslora-patterns'));
+    const merged = await mergeLora(adapted);
+    expect([...merged.keys()].sort()).toEqual(
+      [0, 1]
+        .flatMap((l) =>
+          ['mlp.up_proj', 'self_attn.q_proj', 'self_attn.v_proj'].map((m) => `model.layers.${l}.${m}.weight`),
+        )
+        .sort(),
+    );
+    // swap the merged weights into a copy of the model's weights
+    const layers = model.weights.layers.map((layer, l) => {
+      const copy = { ...layer };
+      for (const [key, m] of [
+        ['q', 'self_attn.q_proj'],
+        ['v', 'self_attn.v_proj'],
+        ['up', 'mlp.up_proj'],
+      ] as const) {
+        const w = merged.get(`model.layers.${l}.${m}.weight`)!;
+        copy[key] = tf.tensor2d(w.data, w.shape as [number, number]);
+      }
+      return copy;
+    });
+    const plain = new TfjsCausalLM(
+      model.config,
+      { ...model.weights, layers },
+      { name: 'merged', backend: 'tfjs' },
+    );
+    const ids = [1, 2, 30, 40, 50];
+    expect(maxAbsDiff(await plain.score(ids), await adapted.score(ids))).toBeLessThan(1e-4);
+    for (const layer of layers) tf.dispose([layer.q, layer.v, layer.up]);
+    adapted.dispose();
+    await expect(mergeLora(await loadAdapter(model, join(ADAPTERS, 'ia3')))).rejects.toMatchObject({
+      code: 'BAD_ARGUMENT',
+    });
+  });
+});
