@@ -142,3 +142,46 @@ describe('fresh adapters', () => {
     adapter.dispose();
   });
 });
+
+describe('prompt tuning initialisations', () => {
+  it('TEXT copies the embeddings of the text (repeated to fill), SAMPLE_VOCAB of vocabulary rows', async () => {
+    const tokenizer = {
+      vocabSize: 96,
+      bosTokenId: undefined,
+      eosTokenIds: [],
+      padTokenId: undefined,
+      encode: (text: string) => Array.from(text, (c) => c.charCodeAt(0) - 90),
+      decode: () => '',
+      tokenToId: () => undefined,
+      idToToken: () => undefined,
+    };
+    const base = { peft_type: 'PROMPT_TUNING', num_virtual_tokens: 5, token_dim: 32 };
+    const text = createAdapter(
+      model,
+      { ...base, prompt_tuning_init: 'TEXT', prompt_tuning_init_text: 'abc' },
+      { tokenizer },
+    );
+    const prompt = await text.variables[0]!.data();
+    const embed = await model.weights.embed.data();
+    const ids = [7, 8, 9, 7, 8]; // 'abc' -> 7 8 9, repeated
+    ids.forEach((id, i) => {
+      expect(Array.from(prompt.slice(i * 32, (i + 1) * 32))).toEqual(
+        Array.from(embed.slice(id * 32, (id + 1) * 32)),
+      );
+    });
+    const sample = createAdapter(model, { ...base, prompt_tuning_init: 'SAMPLE_VOCAB' }, { seed: 4 });
+    const rows = await sample.variables[0]!.data();
+    for (let i = 0; i < 5; i++) {
+      const row = Array.from(rows.slice(i * 32, (i + 1) * 32));
+      const match = Array.from({ length: 96 }, (_, id) => id).some((id) =>
+        row.every((v, j) => v === embed[id * 32 + j]),
+      );
+      expect(match).toBe(true);
+    }
+    expect(() => createAdapter(model, { ...base, prompt_tuning_init: 'TEXT' })).toThrow(
+      /prompt_tuning_init_text/,
+    );
+    text.dispose();
+    sample.dispose();
+  });
+});
