@@ -81,6 +81,14 @@ export const ERROR_CODES = {
     kind: 'file',
     hint: 'A weight has another shape than the config implies; check the checkpoint matches config.json.',
   },
+  ONNX_INVALID: {
+    kind: 'file',
+    hint: 'Use an Optimum decoder export with the KV cache (onnx/model.onnx with past_key_values inputs).',
+  },
+  ONNX_UNSUPPORTED_INPUT: {
+    kind: 'file',
+    hint: 'The graph needs inputs svdecode does not provide; re-export it as a plain Optimum text decoder.',
+  },
   TOKENIZER_INVALID: {
     kind: 'file',
     hint: 'tokenizer.json could not be loaded; re-save it with Hugging Face tokenizers.',

@@ -39,7 +39,7 @@ export interface GenerateOptions {
   tokenizer?: Tokenizer;
   /** Cancels generation cleanly: the result ends with finishReason 'aborted' and sessions are disposed. */
   signal?: AbortSignal;
-  /** How many top tokens (before and after steering) each step event carries (default 5; 0 for none). */
+  /** How many top tokens (before and after steering) each step event carries (default 0: none; costs two O(V) passes per step). */
   topTokens?: number;
   /** Leave the session undisposed at the end (default false: generate owns it). */
   keepSession?: boolean;
@@ -74,7 +74,7 @@ export function resolveOptions(options: GenerateOptions): ResolvedOptions {
   if (!(Number.isInteger(numBeams) && numBeams >= 1)) bad('numBeams', 'must be an integer >= 1', numBeams);
   const lengthPenalty = options.lengthPenalty ?? 1;
   if (!Number.isFinite(lengthPenalty)) bad('lengthPenalty', 'must be finite', lengthPenalty);
-  const topTokens = options.topTokens ?? 5;
+  const topTokens = options.topTokens ?? 0;
   if (!(Number.isInteger(topTokens) && topTokens >= 0))
     bad('topTokens', 'must be an integer >= 0', topTokens);
   const stopStrings = options.stopStrings ?? [];

@@ -1,0 +1,177 @@
+import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { TfjsCausalLM } from '@svdecode/backend-tfjs';
+import { SvdecodeError } from '@svdecode/core';
+import { fileExists, type LlamaConfig, loadTokenizer } from '@svdecode/hf-io';
+import { AdaptedModel, mergeLora } from '@svdecode/peft';
+import type * as tf from '@tensorflow/tfjs-core';
+import { buildLlamaGraph, type LinearBranch } from './llama-graph.js';
+
+export interface ExportOnnxOptions {
+  /** Keep the adapter as a branch switched per row by an `adapter_scale` input (LoRA, IA3). Default: merge it. */
+  paired?: boolean;
+  /** Directory whose tokenizer files (tokenizer.json, tokenizer_config.json, special_tokens_map.json) are copied. */
+  tokenizerDir?: string;
+}
+
+/** config.json in the Hugging Face layout, from a validated config. */
+export function hfConfig(c: LlamaConfig): Record<string, unknown> {
+  return {
+    architectures: [
+      c.modelType === 'qwen2'
+        ? 'Qwen2ForCausalLM'
+        : c.modelType === 'mistral'
+          ? 'MistralForCausalLM'
+          : 'LlamaForCausalLM',
+    ],
+    model_type: c.modelType,
+    vocab_size: c.vocabSize,
+    hidden_size: c.hiddenSize,
+    intermediate_size: c.intermediateSize,
+    num_hidden_layers: c.numLayers,
+    num_attention_heads: c.numHeads,
+    num_key_value_heads: c.numKvHeads,
+    head_dim: c.headDim,
+    hidden_act: 'silu',
+    rms_norm_eps: c.rmsNormEps,
+    rope_theta: c.ropeTheta,
+    rope_scaling: c.ropeScaling
+      ? c.ropeScaling.type === 'linear'
+        ? { rope_type: 'linear', factor: c.ropeScaling.factor }
+        : {
+            rope_type: 'llama3',
+            factor: c.ropeScaling.factor,
+            low_freq_factor: c.ropeScaling.lowFreqFactor,
+            high_freq_factor: c.ropeScaling.highFreqFactor,
+            original_max_position_embeddings: c.ropeScaling.originalMaxPositions,
+          }
+      : null,
+    max_position_embeddings: c.maxPositions,
+    tie_word_embeddings: c.tieWordEmbeddings,
+    attention_bias: c.modelType !== 'qwen2' && c.outputBias,
+    bos_token_id: c.bosTokenId ?? null,
+    eos_token_id: c.eosTokenIds.length === 1 ? c.eosTokenIds[0] : c.eosTokenIds,
+    pad_token_id: c.padTokenId ?? null,
+    torch_dtype: 'float32',
+    use_cache: true,
+  };
+}
+
+/** The adapter's weights as a per-row branch (paired export). */
+async function branchOf(adapted: AdaptedModel): Promise<LinearBranch> {
+  const a = adapted.adapter as unknown as {
+    type: string;
+    modules?: Map<
+      string,
+      { a?: tf.Tensor2D; b?: tf.Tensor2D; scaling?: number; l?: tf.Tensor; input?: boolean }
+    >;
+  };
+  if (a.type === 'LORA' && a.modules) {
+    const lora = new Map();
+    for (const [module, m] of a.modules) {
+      lora.set(module, {
+        a: (await m.a!.data()) as Float32Array,
+        aShape: m.a!.shape,
+        b: (await m.b!.data()) as Float32Array,
+        bShape: m.b!.shape,
+        scaling: m.scaling!,
+      });
+    }
+    return { lora };
+  }
+  if (a.type === 'IA3' && a.modules) {
+    const ia3 = new Map();
+    for (const [module, m] of a.modules)
+      ia3.set(module, { l: (await m.l!.data()) as Float32Array, input: m.input! });
+    return { ia3 };
+  }
+  throw new SvdecodeError(
+    'BAD_ARGUMENT',
+    `a ${a.type} adapter cannot be exported to ONNX as a weight branch`,
+    {
+      hint: 'Paired and merged ONNX exports support LoRA and IA3; prompt methods change the input, not the weights.',
+    },
+  );
+}
+
+/** IA3 folded into the weights: output rows (or, for feed-forward modules, input columns) scaled. */
+async function mergeIa3(
+  adapted: AdaptedModel,
+): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
+  const branch = await branchOf(adapted);
+  const out = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const [module, { l, input }] of branch.ia3!) {
+    const match = /^model\.layers\.(\d+)\.(?:self_attn|mlp)\.(\w+)_proj$/.exec(module)!;
+    const w = adapted.base.weights.layers[Number(match[1])]![match[2] as 'q'] as tf.Tensor2D;
+    const [rows, cols] = w.shape;
+    const data = Float32Array.from((await w.data()) as Float32Array);
+    for (let i = 0; i < rows; i++)
+      for (let j = 0; j < cols; j++) data[i * cols + j] = data[i * cols + j]! * l[input ? j : i]!;
+    out.set(`${module}.weight`, { shape: [rows, cols], data });
+  }
+  return out;
+}
+
+/**
+ * Exports a tfjs model (or a model with a LoRA/IA3 adapter) to the Optimum layout that
+ * onnxruntime and transformers.js load: config.json, generation_config.json, tokenizer files and
+ * onnx/model.onnx. Written to a temporary directory, then renamed into place.
+ */
+export async function exportOnnx(
+  source: TfjsCausalLM | AdaptedModel,
+  outDir: string,
+  options: ExportOnnxOptions = {},
+): Promise<void> {
+  const model = source instanceof AdaptedModel ? source.base : source;
+  let graph: Uint8Array;
+  if (source instanceof AdaptedModel) {
+    if (options.paired) {
+      graph = buildLlamaGraph(model, { branch: await branchOf(source) });
+    } else {
+      const type = source.adapter.type;
+      if (type !== 'LORA' && type !== 'IA3') await branchOf(source); // throws the explanation
+      graph = buildLlamaGraph(model, {
+        replace: type === 'LORA' ? await mergeLora(source) : await mergeIa3(source),
+      });
+    }
+  } else {
+    if (options.paired)
+      throw new SvdecodeError('BAD_ARGUMENT', 'a paired export needs a model with an adapter');
+    graph = buildLlamaGraph(model);
+  }
+  if (options.tokenizerDir && (await fileExists(join(options.tokenizerDir, 'tokenizer.json')))) {
+    const tokenizer = await loadTokenizer(options.tokenizerDir);
+    if (tokenizer.vocabSize > model.vocabSize) {
+      throw new SvdecodeError(
+        'VOCAB_MISMATCH',
+        `the tokenizer has ${tokenizer.vocabSize} tokens, the model ${model.vocabSize}`,
+        {
+          details: { tokenizer: tokenizer.vocabSize, model: model.vocabSize },
+        },
+      );
+    }
+  }
+  const target = resolve(outDir);
+  await mkdir(dirname(target), { recursive: true });
+  const temp = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  try {
+    await mkdir(join(temp, 'onnx'), { recursive: true });
+    await writeFile(join(temp, 'onnx', 'model.onnx'), graph);
+    const c = model.config;
+    await writeFile(join(temp, 'config.json'), `${JSON.stringify(hfConfig(c), null, 2)}\n`);
+    const generation = {
+      bos_token_id: c.bosTokenId ?? null,
+      eos_token_id: c.eosTokenIds.length === 1 ? c.eosTokenIds[0] : c.eosTokenIds,
+    };
+    await writeFile(join(temp, 'generation_config.json'), `${JSON.stringify(generation, null, 2)}\n`);
+    for (const file of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) {
+      if (options.tokenizerDir && (await fileExists(join(options.tokenizerDir, file))))
+        await copyFile(join(options.tokenizerDir, file), join(temp, file));
+    }
+    if (await fileExists(target)) await rm(target, { recursive: true, force: true });
+    await rename(temp, target);
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true });
+    throw error;
+  }
+}

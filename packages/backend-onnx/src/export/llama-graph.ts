@@ -1,0 +1,204 @@
+import { ropeInverseFrequencies, ropeTables, type TfjsCausalLM } from '@svdecode/backend-tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import { DataType, GraphBuilder } from './graph.js';
+
+/** A per-row adapter branch on linear layers: the paired export keeps it instead of merging. */
+export interface LinearBranch {
+  /** LoRA: y + s * scaling * (x A^T) B^T */
+  lora?: Map<
+    string,
+    { a: Float32Array; aShape: [number, number]; b: Float32Array; bShape: [number, number]; scaling: number }
+  >;
+  /** IA3: output (or, for feed-forward modules, input) scaled by 1 + s (l - 1) */
+  ia3?: Map<string, { l: Float32Array; input: boolean }>;
+}
+
+export interface LlamaGraphOptions {
+  /** Linear weights to use instead of the model's (merged adapters), by checkpoint name. */
+  replace?: ReadonlyMap<string, { shape: number[]; data: Float32Array }>;
+  /** Adds the `adapter_scale` [batch] input and these branches. */
+  branch?: LinearBranch;
+  /** Longest position the rotary tables cover (default: the config's max positions). */
+  maxPositions?: number;
+}
+
+function transposed(t: tf.Tensor2D): { data: Float32Array; dims: number[] } {
+  const tt = tf.transpose(t);
+  const data = tt.dataSync() as Float32Array;
+  const dims = tt.shape;
+  tt.dispose();
+  return { data: Float32Array.from(data), dims };
+}
+
+/**
+ * The Optimum decoder graph of a Llama-family model: inputs input_ids, attention_mask,
+ * position_ids and past_key_values.{i}.key|value; outputs logits and present.{i}.key|value.
+ */
+export function buildLlamaGraph(model: TfjsCausalLM, options: LlamaGraphOptions = {}): Uint8Array {
+  const c = model.config;
+  const w = model.weights;
+  const g = new GraphBuilder();
+  const { numHeads: H, numKvHeads: KV, headDim: D } = c;
+  const group = H / KV;
+  const maxPos = options.maxPositions ?? c.maxPositions;
+
+  const ids = g.input('input_ids', DataType.INT64, ['batch_size', 'sequence_length']);
+  const mask = g.input('attention_mask', DataType.INT64, ['batch_size', 'total_sequence_length']);
+  const positions = g.input('position_ids', DataType.INT64, ['batch_size', 'sequence_length']);
+  const past = Array.from({ length: c.numLayers }, (_, l) => ({
+    k: g.input(`past_key_values.${l}.key`, DataType.FLOAT, ['batch_size', KV, 'past_sequence_length', D]),
+    v: g.input(`past_key_values.${l}.value`, DataType.FLOAT, ['batch_size', KV, 'past_sequence_length', D]),
+  }));
+  const scale = options.branch ? g.input('adapter_scale', DataType.FLOAT, ['batch_size']) : undefined;
+  const scaleColumn = scale ? g.one('Unsqueeze', [scale, g.ints([1, 2])]) : undefined; // [batch, 1, 1]
+
+  const weightOf = (name: string, tensor: tf.Tensor2D) => {
+    const replaced = options.replace?.get(name);
+    if (replaced) {
+      const t = tf.tensor2d(replaced.data, replaced.shape as [number, number]);
+      const out = transposed(t);
+      t.dispose();
+      return g.weight(name, out.data, out.dims);
+    }
+    const out = transposed(tensor);
+    return g.weight(name, out.data, out.dims);
+  };
+  const vector = (name: string, t: tf.Tensor) =>
+    g.weight(name, Float32Array.from(t.dataSync() as Float32Array), t.shape);
+
+  const linear = (module: string, x: string, weight: tf.Tensor2D, bias?: tf.Tensor1D): string => {
+    const ia3 = options.branch?.ia3?.get(module);
+    const factor = (l: Float32Array, dims: number[]) =>
+      // 1 + s (l - 1), per row
+      g.one('Add', [
+        g.float(1),
+        g.one('Mul', [
+          scaleColumn!,
+          g.weight(
+            `${module}.ia3_l_minus_1`,
+            l.map((v) => v - 1),
+            dims,
+          ),
+        ]),
+      ]);
+    let input = x;
+    if (ia3?.input) input = g.one('Mul', [x, factor(ia3.l, [ia3.l.length])]);
+    let y = g.one('MatMul', [input, weightOf(`${module}.weight`, weight)]);
+    if (bias) y = g.one('Add', [y, vector(`${module}.bias`, bias)]);
+    if (ia3 && !ia3.input) y = g.one('Mul', [y, factor(ia3.l, [ia3.l.length])]);
+    const lora = options.branch?.lora?.get(module);
+    if (lora) {
+      const a = g.weight(`${module}.lora_A_t`, transposeRaw(lora.a, lora.aShape), [
+        lora.aShape[1],
+        lora.aShape[0],
+      ]);
+      const b = g.weight(`${module}.lora_B_t`, transposeRaw(lora.b, lora.bShape), [
+        lora.bShape[1],
+        lora.bShape[0],
+      ]);
+      const delta = g.one('MatMul', [g.one('MatMul', [x, a]), b]);
+      y = g.one('Add', [y, g.one('Mul', [g.one('Mul', [delta, g.float(lora.scaling)]), scaleColumn!])]);
+    }
+    return y;
+  };
+  const rmsNorm = (x: string, weight: tf.Tensor1D, name: string) => {
+    const ms = g.one('ReduceMean', [g.one('Mul', [x, x])], { axes: [-1], keepdims: 1 });
+    const normed = g.one('Div', [x, g.one('Sqrt', [g.one('Add', [ms, g.float(c.rmsNormEps)])])]);
+    return g.one('Mul', [normed, vector(name, weight)]);
+  };
+
+  // rotary tables [maxPos, D] gathered by position: [batch, 1, seq, D]
+  const inv = ropeInverseFrequencies(c);
+  const { cos, sin } = ropeTables(
+    inv,
+    Array.from({ length: maxPos }, (_, i) => i),
+  );
+  const cosT = g.one('Unsqueeze', [
+    g.one('Gather', [g.weight('rope_cos', cos, [maxPos, D]), positions]),
+    g.ints([1]),
+  ]);
+  const sinT = g.one('Unsqueeze', [
+    g.one('Gather', [g.weight('rope_sin', sin, [maxPos, D]), positions]),
+    g.ints([1]),
+  ]);
+  const rope = (x: string) => {
+    const [x1, x2] = g.op('Split', [x, g.ints([D / 2, D / 2])], { axis: -1 }, 2);
+    const rotated = g.one('Concat', [g.one('Neg', [x2!]), x1!], { axis: -1 });
+    return g.one('Add', [g.one('Mul', [x, cosT]), g.one('Mul', [rotated, sinT])]);
+  };
+
+  // additive mask [batch, 1, seq, total]: key j visible to query i when j <= past + i and not padding
+  const seqLen = g.one('Gather', [g.one('Shape', [ids]), g.ints([1], true)]);
+  const totalLen = g.one('Gather', [g.one('Shape', [mask]), g.ints([1], true)]);
+  const keyIdx = g.one('Range', [g.ints([0], true), totalLen, g.ints([1], true)]);
+  const queryIdx = g.one('Range', [g.one('Sub', [totalLen, seqLen]), totalLen, g.ints([1], true)]);
+  const causal = g.one('LessOrEqual', [
+    g.one('Unsqueeze', [keyIdx, g.ints([0])]),
+    g.one('Unsqueeze', [queryIdx, g.ints([1])]),
+  ]);
+  const padding = g.one('Unsqueeze', [g.one('Cast', [mask], { to: DataType.BOOL }), g.ints([1, 2])]);
+  const allowed = g.one('And', [g.one('Unsqueeze', [causal, g.ints([0, 1])]), padding]);
+  let additive = g.one('Where', [allowed, g.float(0), g.float(-1e9)]);
+  if (group > 1) additive = g.one('Tile', [additive, g.ints([1, 1, group, 1])]); // rows of a KV group
+
+  let hidden = g.one('Gather', [
+    g.weight(
+      'model.embed_tokens.weight',
+      Float32Array.from(w.embed.dataSync() as Float32Array),
+      w.embed.shape,
+    ),
+    ids,
+  ]);
+  w.layers.forEach((L, l) => {
+    const p = `model.layers.${l}.`;
+    const h = rmsNorm(hidden, L.inputNorm, `${p}input_layernorm.weight`);
+    const heads = (x: string, n: number) =>
+      g.one('Transpose', [g.one('Reshape', [x, g.ints([0, 0, n, D])])], { perm: [0, 2, 1, 3] });
+    const q = rope(heads(linear(`${p}self_attn.q_proj`, h, L.q, L.qBias), H));
+    const k = rope(heads(linear(`${p}self_attn.k_proj`, h, L.k, L.kBias), KV));
+    const v = heads(linear(`${p}self_attn.v_proj`, h, L.v, L.vBias), KV);
+    const presentK = g.one('Concat', [past[l]!.k, k], { axis: 2 });
+    const presentV = g.one('Concat', [past[l]!.v, v], { axis: 2 });
+    g.name(presentK, `present.${l}.key`);
+    g.name(presentV, `present.${l}.value`);
+    const grouped = g.one('Reshape', [q, g.ints([0, KV, -1, D])]);
+    const scores = g.one('Add', [
+      g.one('Mul', [
+        g.one('MatMul', [grouped, g.one('Transpose', [presentK], { perm: [0, 1, 3, 2] })]),
+        g.float(1 / Math.sqrt(D)),
+      ]),
+      additive,
+    ]);
+    const attn = g.one('MatMul', [g.one('Softmax', [scores], { axis: -1 }), presentV]);
+    const merged = g.one('Reshape', [
+      g.one('Transpose', [g.one('Reshape', [attn, g.ints([0, H, -1, D])])], { perm: [0, 2, 1, 3] }),
+      g.ints([0, 0, H * D]),
+    ]);
+    hidden = g.one('Add', [hidden, linear(`${p}self_attn.o_proj`, merged, L.o, L.oBias)]);
+    const h2 = rmsNorm(hidden, L.postNorm, `${p}post_attention_layernorm.weight`);
+    const gate = linear(`${p}mlp.gate_proj`, h2, L.gate, L.gateBias);
+    const act = g.one('Mul', [
+      g.one('Mul', [gate, g.one('Sigmoid', [gate])]),
+      linear(`${p}mlp.up_proj`, h2, L.up, L.upBias),
+    ]);
+    hidden = g.one('Add', [hidden, linear(`${p}mlp.down_proj`, act, L.down, L.downBias)]);
+  });
+  const final = rmsNorm(hidden, w.norm, 'model.norm.weight');
+  const head = c.tieWordEmbeddings
+    ? g.one('Transpose', ['model.embed_tokens.weight'], { perm: [1, 0] })
+    : weightOf('lm_head.weight', w.lmHead);
+  g.name(g.one('MatMul', [final, head]), 'logits');
+
+  g.output('logits', DataType.FLOAT, ['batch_size', 'sequence_length', c.vocabSize]);
+  for (let l = 0; l < c.numLayers; l++) {
+    g.output(`present.${l}.key`, DataType.FLOAT, ['batch_size', KV, 'total_sequence_length', D]);
+    g.output(`present.${l}.value`, DataType.FLOAT, ['batch_size', KV, 'total_sequence_length', D]);
+  }
+  return g.serialize({ paired: options.branch ? 'adapter_scale' : 'no' });
+}
+
+function transposeRaw(data: Float32Array, [rows, cols]: [number, number]): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = data[i * cols + j]!;
+  return out;
+}

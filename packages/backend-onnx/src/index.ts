@@ -1,0 +1,7 @@
+export type { ExportOnnxOptions } from './export/export.js';
+export { exportOnnx, hfConfig } from './export/export.js';
+export { GraphBuilder } from './export/graph.js';
+export type { LinearBranch, LlamaGraphOptions } from './export/llama-graph.js';
+export { buildLlamaGraph } from './export/llama-graph.js';
+export type { LoadOnnxOptions } from './ort-model.js';
+export { loadOnnxModel, OnnxCausalLM } from './ort-model.js';

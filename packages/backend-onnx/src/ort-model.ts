@@ -1,0 +1,299 @@
+import { basename, join, resolve } from 'node:path';
+import {
+  type CausalLM,
+  checkTokens,
+  type DecodeSession,
+  type ModelInfo,
+  type PairedLogits,
+  type PairedSession,
+  SvdecodeError,
+} from '@svdecode/core';
+import { f16ToFloat32, fileExists, loadTokenizer, readJsonFile } from '@svdecode/hf-io';
+import * as ort from 'onnxruntime-node';
+
+export interface LoadOnnxOptions {
+  /** Intra-op threads (default: onnxruntime's choice). */
+  threads?: number;
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Display name (default: the directory name). */
+  name?: string;
+}
+
+interface Shape {
+  layers: number;
+  kvHeads: number;
+  headDim: number;
+  vocab: number;
+}
+
+const KNOWN_INPUTS =
+  /^(input_ids|attention_mask|position_ids|use_cache_branch|adapter_scale|past_key_values\.\d+\.(key|value))$/;
+
+/**
+ * An Optimum-format decoder (`onnx/model.onnx`, or the older `onnx/decoder_model_merged.onnx` with
+ * `use_cache_branch`) run by onnxruntime-node, as a `CausalLM` with a KV cache. float16 caches stay
+ * float16; float16 logits are converted. A model exported with `paired: true` also gives
+ * `createPairedSession()` (base and adapted rows in one run).
+ */
+export class OnnxCausalLM implements CausalLM {
+  readonly info: ModelInfo;
+  readonly vocabSize: number;
+  readonly paired: boolean;
+  readonly #hasPositions: boolean;
+  readonly #merged: boolean;
+  liveSessions = 0;
+
+  private constructor(
+    readonly session: ort.InferenceSession,
+    readonly shape: Shape,
+    info: Omit<ModelInfo, 'vocabSize'>,
+    readonly cacheType: 'float32' | 'float16',
+  ) {
+    this.vocabSize = shape.vocab;
+    this.info = { ...info, vocabSize: shape.vocab };
+    this.paired = session.inputNames.includes('adapter_scale');
+    this.#hasPositions = session.inputNames.includes('position_ids');
+    this.#merged = session.inputNames.includes('use_cache_branch');
+  }
+
+  static async load(dir: string, options: LoadOnnxOptions = {}): Promise<OnnxCausalLM> {
+    const root = resolve(dir);
+    const configPath = join(root, 'config.json');
+    if (!(await fileExists(configPath))) {
+      throw new SvdecodeError('FILE_NOT_FOUND', `${root}: no config.json — not an Optimum model directory`, {
+        details: { dir: root, file: 'config.json' },
+      });
+    }
+    let file: string | undefined;
+    for (const candidate of [
+      'onnx/model.onnx',
+      'onnx/decoder_model_merged.onnx',
+      'model.onnx',
+      'decoder_model_merged.onnx',
+    ]) {
+      if (await fileExists(join(root, candidate))) {
+        file = join(root, candidate);
+        break;
+      }
+    }
+    if (!file) {
+      throw new SvdecodeError(
+        'FILE_NOT_FOUND',
+        `${root}: no onnx/model.onnx (or onnx/decoder_model_merged.onnx) — not an Optimum decoder`,
+        {
+          details: { dir: root, file: 'onnx/model.onnx' },
+        },
+      );
+    }
+    const config = (await readJsonFile(configPath)) as Record<string, number>;
+    const heads = config.num_attention_heads!;
+    const session = await ort.InferenceSession.create(file, {
+      graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
+      ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+    });
+    for (const input of ['input_ids', 'attention_mask']) {
+      if (!session.inputNames.includes(input)) {
+        throw new SvdecodeError(
+          'ONNX_INVALID',
+          `${file}: the graph has no "${input}" input — not an Optimum decoder`,
+          { details: { file, input } },
+        );
+      }
+    }
+    const unknown = session.inputNames.filter((n) => !KNOWN_INPUTS.test(n));
+    if (unknown.length > 0) {
+      throw new SvdecodeError(
+        'ONNX_UNSUPPORTED_INPUT',
+        `${file}: unsupported graph inputs ${unknown.join(', ')}`,
+        { details: { file, inputs: unknown } },
+      );
+    }
+    const layers = session.inputNames.filter((n) => /^past_key_values\.\d+\.key$/.test(n)).length;
+    if (layers === 0) {
+      throw new SvdecodeError(
+        'ONNX_INVALID',
+        `${file}: the graph has no past_key_values inputs — export it with the KV cache (Optimum "with-past")`,
+        {
+          details: { file },
+        },
+      );
+    }
+    const shape: Shape = {
+      layers,
+      kvHeads: config.num_key_value_heads ?? heads,
+      headDim: config.head_dim ?? config.hidden_size! / heads,
+      vocab: config.vocab_size!,
+    };
+    const metadata = (session as unknown as { inputMetadata?: Array<{ name: string; type?: string }> })
+      .inputMetadata;
+    const pastType = metadata?.find((m) => m.name === 'past_key_values.0.key')?.type;
+    const cacheType = pastType === 'float16' || /_fp16\.onnx$/.test(file) ? 'float16' : 'float32';
+    if (await fileExists(join(root, 'tokenizer.json'))) {
+      const tokenizer = await loadTokenizer(root);
+      if (tokenizer.vocabSize > shape.vocab) {
+        throw new SvdecodeError(
+          'VOCAB_MISMATCH',
+          `${root}: tokenizer.json has ${tokenizer.vocabSize} tokens but the model's vocabulary is ${shape.vocab}`,
+          {
+            details: { tokenizer: tokenizer.vocabSize, model: shape.vocab },
+          },
+        );
+      }
+    }
+    return new OnnxCausalLM(
+      session,
+      shape,
+      {
+        name: options.name ?? basename(root),
+        backend: 'onnxruntime-node',
+        architecture: String(config.model_type),
+      },
+      cacheType,
+    );
+  }
+
+  createSession(): DecodeSession {
+    return new OrtSession(this, this.paired ? [1] : undefined);
+  }
+
+  /** Base and adapted logits from one run of two rows (a model exported with `paired: true`). */
+  createPairedSession(): PairedSession {
+    if (!this.paired) {
+      throw new SvdecodeError('BAD_ARGUMENT', `${this.info.name} has no adapter_scale input`, {
+        hint: 'Export it with paired: true (svdecode export-onnx --paired).',
+      });
+    }
+    return new OrtSession(this, [0, 1]);
+  }
+
+  async score(tokens: ArrayLike<number>): Promise<Float32Array> {
+    checkTokens(tokens, this.vocabSize);
+    const { logits } = await this.run(Array.from(tokens), 1, 0, undefined, this.paired ? [1] : undefined);
+    return logits.length === tokens.length * this.vocabSize
+      ? logits
+      : logits.slice(0, tokens.length * this.vocabSize);
+  }
+
+  /** One run: `tokens` appended to every row after `past` cached positions. */
+  async run(
+    tokens: number[],
+    rows: number,
+    past: number,
+    cache: ort.Tensor[] | undefined,
+    scale: number[] | undefined,
+  ): Promise<{ logits: Float32Array; present: ort.Tensor[] }> {
+    const { layers, kvHeads, headDim } = this.shape;
+    const seq = tokens.length;
+    const total = past + seq;
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor(
+        'int64',
+        BigInt64Array.from({ length: rows * seq }, (_, i) => BigInt(tokens[i % seq]!)),
+        [rows, seq],
+      ),
+      attention_mask: new ort.Tensor('int64', new BigInt64Array(rows * total).fill(1n), [rows, total]),
+    };
+    if (this.#hasPositions) {
+      feeds.position_ids = new ort.Tensor(
+        'int64',
+        BigInt64Array.from({ length: rows * seq }, (_, i) => BigInt(past + (i % seq))),
+        [rows, seq],
+      );
+    }
+    if (this.#merged) feeds.use_cache_branch = new ort.Tensor('bool', Uint8Array.of(past > 0 ? 1 : 0), [1]);
+    if (this.paired)
+      feeds.adapter_scale = new ort.Tensor('float32', Float32Array.from(scale ?? new Array(rows).fill(1)), [
+        rows,
+      ]);
+    for (let l = 0; l < layers; l++) {
+      for (const [j, kind] of ['key', 'value'].entries()) {
+        feeds[`past_key_values.${l}.${kind}`] =
+          cache?.[2 * l + j] ??
+          (this.cacheType === 'float16'
+            ? new ort.Tensor('float16', new Uint16Array(0), [rows, kvHeads, 0, headDim])
+            : new ort.Tensor('float32', new Float32Array(0), [rows, kvHeads, 0, headDim]));
+      }
+    }
+    const out = await this.session.run(feeds);
+    const present: ort.Tensor[] = [];
+    for (let l = 0; l < layers; l++) present.push(out[`present.${l}.key`]!, out[`present.${l}.value`]!);
+    const raw = out.logits!;
+    // a fresh buffer every run: used as it is, no copy
+    const logits =
+      raw.type === 'float16' ? f16ToFloat32(raw.data as Uint16Array) : (raw.data as Float32Array);
+    return { logits, present };
+  }
+
+  dispose(): void {
+    void this.session.release();
+  }
+}
+
+class OrtSession implements DecodeSession, PairedSession {
+  #cache: ort.Tensor[] | undefined;
+  #length = 0;
+  #disposed = false;
+
+  constructor(
+    private readonly model: OnnxCausalLM,
+    /** Per-row adapter scale for paired exports; undefined for plain graphs (one row). */
+    private readonly scale: number[] | undefined,
+    cache?: ort.Tensor[],
+    length = 0,
+  ) {
+    this.#cache = cache;
+    this.#length = length;
+    model.liveSessions++;
+  }
+
+  get vocabSize(): number {
+    return this.model.vocabSize;
+  }
+
+  get length(): number {
+    return this.#length;
+  }
+
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  async append(tokens: ArrayLike<number>): Promise<Float32Array & PairedLogits> {
+    if (this.#disposed) throw new SvdecodeError('SESSION_DISPOSED', 'append() on a disposed session');
+    checkTokens(tokens, this.model.vocabSize);
+    const rows = this.scale?.length ?? 1;
+    const seq = tokens.length;
+    const { logits, present } = await this.model.run(
+      Array.from(tokens),
+      rows,
+      this.#length,
+      this.#cache,
+      this.scale,
+    );
+    if (this.#disposed) throw new SvdecodeError('SESSION_DISPOSED', 'session disposed during append()');
+    this.#cache = present;
+    this.#length += seq;
+    const V = this.model.vocabSize;
+    const last = (row: number) => logits.slice((row * seq + seq - 1) * V, (row * seq + seq) * V);
+    if (rows === 1) return last(0) as Float32Array & PairedLogits;
+    return { base: last(0), adapted: last(1) } as unknown as Float32Array & PairedLogits;
+  }
+
+  fork(): OrtSession {
+    if (this.#disposed) throw new SvdecodeError('SESSION_DISPOSED', 'fork() on a disposed session');
+    // onnxruntime outputs are fresh tensors every run and never written in place: share them
+    return new OrtSession(this.model, this.scale, this.#cache, this.#length);
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#cache = undefined;
+    this.model.liveSessions--;
+  }
+}
+
+/** Loads an Optimum decoder directory. */
+export function loadOnnxModel(dir: string, options?: LoadOnnxOptions): Promise<OnnxCausalLM> {
+  return OnnxCausalLM.load(dir, options);
+}

@@ -1,0 +1,14 @@
+// The one module with a side effect: importing it registers the onnx backend in the core registry.
+import { modelBackends } from '@svdecode/core';
+import * as ort from 'onnxruntime-node';
+import { loadOnnxModel } from './ort-model.js';
+
+modelBackends.register(
+  'onnx',
+  () => ({
+    name: 'onnx',
+    describe: () => `onnxruntime-node ${ort.env.versions.node ?? ort.env.versions.common} (CPU)`,
+    load: (source: string, options?: Record<string, unknown>) => loadOnnxModel(source, options),
+  }),
+  20,
+);
