@@ -1,15 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type TensorInput, writeSafetensors } from '@svdecode/hf-io';
-import { afterAll } from 'vitest';
+import { tempDir } from '@svdecode/testkit';
 
 process.env.SVDECODE_QUIET = '1';
-
-const dirs: string[] = [];
-afterAll(async () => {
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
 
 export interface TinyConfig {
   modelType?: 'llama' | 'qwen2';
@@ -79,8 +73,7 @@ export async function writeTinyModel(options: TinyConfig = {}): Promise<string> 
   }
   tensors['model.norm.weight'] = tensor([c.hidden], 0.2, 1);
   if (!c.tied) tensors['lm_head.weight'] = tensor([c.vocab, c.hidden], 0.5);
-  const dir = await mkdtemp(join(tmpdir(), 'svdecode-tiny-'));
-  dirs.push(dir);
+  const dir = await tempDir('svdecode-tiny-');
   await writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
   const config = {
     architectures: [c.modelType === 'qwen2' ? 'Qwen2ForCausalLM' : 'LlamaForCausalLM'],
@@ -104,9 +97,4 @@ export async function writeTinyModel(options: TinyConfig = {}): Promise<string> 
   return dir;
 }
 
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Number.POSITIVE_INFINITY;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
+export { maxAbsDiff } from '@svdecode/core/test';

@@ -98,21 +98,26 @@ export function patternValue(module: string, pattern: Record<string, number>): n
   return undefined;
 }
 
-/** Seeded uniform [-bound, bound) and normal(0, std) values (mulberry32 + Box-Muller). */
-export function seededValues(
-  n: number,
-  seed: number,
-  kind: 'uniform' | 'normal',
-  scale: number,
-): Float32Array {
+/** A seeded uniform [0, 1) stream (mulberry32): same seed, same stream. */
+export function seededRandom(seed: number): () => number {
   let a = (seed * 2654435761) >>> 0 || 1;
-  const next = () => {
+  return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Seeded uniform [-scale, scale) or normal(0, scale) values (Box-Muller). */
+export function seededValues(
+  n: number,
+  seed: number,
+  kind: 'uniform' | 'normal',
+  scale: number,
+): Float32Array {
+  const next = seededRandom(seed);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     out[i] =

@@ -2,6 +2,7 @@ import { enableGradients } from '@svdecode/backend-tfjs';
 import { SvdecodeError } from '@svdecode/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { AdaptedModel } from './adapted-model.js';
+import { seededRandom } from './config-util.js';
 import { saveAdapter } from './io.js';
 import { rowLogits } from './runtime.js';
 
@@ -69,14 +70,7 @@ export interface WarmStartResult {
 
 function shuffled<T>(items: T[], seed: number): T[] {
   const out = [...items];
-  let a = (seed * 2654435761 + 1) >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed + 1);
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));
     [out[i], out[j]] = [out[j]!, out[i]!];
