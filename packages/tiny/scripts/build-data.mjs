@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// Rebuilds data/corpus.txt and data/tasks/<task>/{train,calibration,test}.jsonl from the npm data
+// packages, deterministically (fixed seeds). Run after `pnpm build`: node scripts/build-data.mjs
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  buildCorpus,
+  buildTasks,
+  loadCountries,
+  loadDefinitions,
+  loadSentimentWords,
+} from '../dist/index.js';
+
+const root = fileURLToPath(new URL('../data/', import.meta.url));
+const countries = loadCountries();
+const sentiment = await loadSentimentWords();
+const definitions = loadDefinitions();
+
+async function atomicWrite(path, text) {
+  const temp = `${path}.tmp-${process.pid}`;
+  await writeFile(temp, text);
+  await rename(temp, path);
+}
+
+await mkdir(join(root, 'tasks'), { recursive: true });
+const corpus = buildCorpus(countries, sentiment, definitions);
+await atomicWrite(join(root, 'corpus.txt'), `${corpus.join('\n')}\n`);
+const summary = [];
+for (const task of buildTasks(countries, sentiment, definitions)) {
+  await mkdir(join(root, 'tasks', task.name), { recursive: true });
+  for (const part of ['train', 'calibration', 'test']) {
+    await atomicWrite(
+      join(root, 'tasks', task.name, `${part}.jsonl`),
+      `${task[part].map((r) => JSON.stringify(r)).join('\n')}\n`,
+    );
+  }
+  summary.push({
+    task: task.name,
+    kind: task.kind,
+    train: task.train.length,
+    calibration: task.calibration.length,
+    test: task.test.length,
+  });
+}
+console.log(`corpus: ${corpus.length} sentences`);
+console.table(summary);
