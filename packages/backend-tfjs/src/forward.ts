@@ -43,6 +43,8 @@ export interface ForwardInput {
   /** Compute logits for the last position of each row only. */
   lastOnly?: boolean;
   hooks?: ForwardHooks;
+  /** Input embeddings [batch, seq, hidden] to use instead of looking `ids` up. */
+  inputEmbeds?: tf.Tensor3D;
   /** Per-row adapter scale [batch]; the linear hooks get it expanded to one value per token row. */
   rowScale?: tf.Tensor1D;
 }
@@ -98,8 +100,11 @@ export function llamaForward(
     return hooks?.linear ? hooks.linear(module, x2d, weight, bias, y, rowColumn) : y;
   };
 
-  const ids = tf.tensor2d(input.ids, [batch, seq], 'int32');
-  let hidden = tf.gather(w.embed, ids) as unknown as tf.Tensor3D;
+  // inputEmbeds replaces the embedding lookup (a one-hot matmul keeps the embedding trainable on
+  // wasm, which lacks gather's gradient)
+  let hidden =
+    input.inputEmbeds ??
+    (tf.gather(w.embed, tf.tensor2d(input.ids, [batch, seq], 'int32')) as unknown as tf.Tensor3D);
   if (hooks?.embeddings) hidden = hooks.embeddings(hidden, rowScale);
 
   const { cos, sin } = ropeTables(inv, input.positions);

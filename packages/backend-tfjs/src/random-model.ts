@@ -49,7 +49,8 @@ export async function randomLlama(options: RandomLlamaOptions = {}): Promise<Tfj
   const r = (shape: [number, number], scale = std) =>
     tf.randomNormal(shape, 0, scale, 'float32', seed++) as tf.Tensor2D;
   const kv = config.numKvHeads * config.headDim;
-  const embed = r([config.vocabSize, d], 1);
+  // tied embeddings double as the LM head, so they take the small init; untied ones unit variance
+  const embed = r([config.vocabSize, d], config.tieWordEmbeddings ? std : 1);
   const weights: LlamaWeights = {
     embed,
     norm: tf.ones([d]),

@@ -15,4 +15,4 @@ export type { PromptTuningConfig } from './prompt-tuning.js';
 export { promptTuningType, pTuningType } from './prompt-tuning.js';
 export { adapterTypes, getAdapterType, registerAdapter } from './registry.js';
 export type { TrainingExample, TrainingProgress, WarmStartOptions, WarmStartResult } from './train.js';
-export { warmStart } from './train.js';
+export { applyAdamW, warmStart } from './train.js';

@@ -260,7 +260,8 @@ function lossOf(
   return tf.div(tf.neg(tf.sum(tf.mul(picked, tf.tensor1d(weights)))), Math.max(count, 1)) as tf.Scalar;
 }
 
-function applyAdamW(
+/** One AdamW step (decoupled weight decay, bias-corrected moments, global-norm clipping) for custom training loops. */
+export function applyAdamW(
   vars: readonly tf.Variable[],
   grads: tf.Tensor[],
   m: tf.Variable[],
