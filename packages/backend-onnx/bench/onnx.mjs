@@ -12,7 +12,7 @@ import { generateAll } from '@svdecode/sampler';
 import { exportOnnx, loadOnnxModel } from '../dist/index.js';
 
 process.env.SVDECODE_QUIET = '1';
-const NEW = 32;
+const NEW = 48;
 const prompt = Array.from({ length: 16 }, (_, i) => 3 + ((i * 7919) % 30000));
 const root = await mkdtemp(join(tmpdir(), 'svdecode-onnx-bench-'));
 try {
@@ -59,7 +59,7 @@ try {
   };
   const times = Object.fromEntries(Object.keys(candidates).map((k) => [k, []]));
   for (const fn of Object.values(candidates)) await fn(); // warm-up
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < 7; round++) {
     for (const [name, fn] of Object.entries(candidates)) {
       const t0 = process.hrtime.bigint();
       await fn();
@@ -70,7 +70,7 @@ try {
     Object.entries(times).map(([k, v]) => [k, NEW / v.sort((a, b) => a - b)[1]]),
   );
   console.log(
-    `ONNX benchmark — random Llama 51.7M params, 16-token prompt + ${NEW} new tokens, median of 3 — onnxruntime-node 1.30 CPU, ${machine()}\n`,
+    `ONNX benchmark — random Llama 51.7M params, 16-token prompt + ${NEW} new tokens, median of 7 — onnxruntime-node 1.30 CPU, ${machine()}\n`,
   );
   console.log(table(Object.entries(tps).map(([k, v]) => ({ decoding: k, 'tokens/s': v.toFixed(1) }))));
   console.log(

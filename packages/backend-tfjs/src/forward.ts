@@ -13,7 +13,8 @@ export interface LayerCache {
 export interface ForwardHooks {
   /**
    * Called for every linear projection with its Hugging Face module path (for example
-   * `model.layers.3.self_attn.q_proj`), the input `x` [rows, in], the weight [out, in] and bias, and
+   * `model.layers.3.self_attn.q_proj`), the input `x` [rows, in], the weight [in, out] (stored
+   * transposed, see LayerWeights) and bias, and
    * the base output `y` [rows, out] (rows = batch * seq, batch-major). Returns the output to use.
    * `rowScale` ([rows, 1], when the forward got one) carries each row's adapter scale: 0 for a base
    * row, 1 for an adapted row.
@@ -95,7 +96,7 @@ export function llamaForward(
       ]) as tf.Tensor2D)
     : undefined;
   const linear = (module: string, x2d: tf.Tensor2D, weight: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D => {
-    let y: tf.Tensor2D = tf.matMul(x2d, weight, false, true);
+    let y: tf.Tensor2D = tf.matMul(x2d, weight);
     if (bias) y = tf.add(y, bias);
     return hooks?.linear ? hooks.linear(module, x2d, weight, bias, y, rowColumn) : y;
   };
@@ -113,8 +114,8 @@ export function llamaForward(
   const rope = (x: tf.Tensor4D) => tf.add(tf.mul(x, cosT), tf.mul(rotateHalf(x), sinT)) as tf.Tensor4D;
 
   // additive mask [batch, 1, 1, seq, total]: causal, and padding keys hidden
-  const maskData = new Float32Array(batch * seq * total);
-  for (let b = 0; b < batch; b++) {
+  const maskData = new Float32Array(seq === 1 && !input.keyValid ? 0 : batch * seq * total);
+  for (let b = 0; b < batch && maskData.length > 0; b++) {
     for (let i = 0; i < seq; i++) {
       for (let j = 0; j < total; j++) {
         const visible = j <= past + i && (!input.keyValid || input.keyValid[b * total + j] === 1);
@@ -122,7 +123,8 @@ export function llamaForward(
       }
     }
   }
-  const mask = tf.tensor5d(maskData, [batch, 1, 1, seq, total]);
+  // one new token with no padding sees every key: no mask needed (the common decoding step)
+  const mask = maskData.length === 0 ? undefined : tf.tensor5d(maskData, [batch, 1, 1, seq, total]);
   const scale = 1 / Math.sqrt(D);
   const cache: LayerCache[] = [];
 
@@ -154,7 +156,7 @@ export function llamaForward(
       seq,
       total,
     ]);
-    const probs = tf.reshape(tf.softmax(tf.add(scores, mask)), [
+    const probs = tf.reshape(tf.softmax(mask ? tf.add(scores, mask) : scores), [
       batch,
       KV,
       group * seq,
@@ -180,10 +182,6 @@ export function llamaForward(
   const rows = input.lastOnly ? 1 : seq;
   if (input.lastOnly && seq > 1) final = tf.slice(final, [0, seq - 1, 0], [batch, 1, c.hiddenSize]);
   const flat = tf.reshape(final, [batch * rows, c.hiddenSize]) as tf.Tensor2D;
-  const logits = tf.reshape(tf.matMul(flat, w.lmHead, false, true), [
-    batch,
-    rows,
-    c.vocabSize,
-  ]) as tf.Tensor3D;
+  const logits = tf.reshape(tf.matMul(flat, w.lmHead), [batch, rows, c.vocabSize]) as tf.Tensor3D;
   return { logits, cache };
 }

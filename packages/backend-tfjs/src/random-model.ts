@@ -54,17 +54,18 @@ export async function randomLlama(options: RandomLlamaOptions = {}): Promise<Tfj
   const weights: LlamaWeights = {
     embed,
     norm: tf.ones([d]),
-    lmHead: config.tieWordEmbeddings ? embed : r([config.vocabSize, d]),
+    lmHead: config.tieWordEmbeddings ? (tf.transpose(embed) as tf.Tensor2D) : r([d, config.vocabSize]),
     layers: Array.from({ length: config.numLayers }, () => ({
       inputNorm: tf.ones([d]) as tf.Tensor1D,
       postNorm: tf.ones([d]) as tf.Tensor1D,
+      // stored [in, out], as loadLlamaWeights does
       q: r([d, d]),
-      k: r([kv, d]),
-      v: r([kv, d]),
+      k: r([d, kv]),
+      v: r([d, kv]),
       o: r([d, d]),
-      gate: r([config.intermediateSize, d]),
-      up: r([config.intermediateSize, d]),
-      down: r([d, config.intermediateSize]),
+      gate: r([d, config.intermediateSize]),
+      up: r([d, config.intermediateSize]),
+      down: r([config.intermediateSize, d]),
     })),
   } as LlamaWeights;
   return new TfjsCausalLM(config, weights, {
@@ -75,7 +76,8 @@ export async function randomLlama(options: RandomLlamaOptions = {}): Promise<Tfj
 
 /** Number of parameters of a model's weights (tied embeddings counted once). */
 export function parameterCount(model: TfjsCausalLM): number {
-  const seen = new Set<tf.Tensor>([model.weights.embed, model.weights.norm, model.weights.lmHead]);
+  const seen = new Set<tf.Tensor>([model.weights.embed, model.weights.norm]);
+  if (!model.config.tieWordEmbeddings) seen.add(model.weights.lmHead);
   for (const layer of model.weights.layers) for (const t of Object.values(layer)) seen.add(t as tf.Tensor);
   let n = 0;
   for (const t of seen) n += t.size;

@@ -57,7 +57,7 @@ class Ia3Adapter implements Adapter {
         let scale: tf.Tensor = m.input ? m.l : tf.reshape(m.l, [1, -1]);
         if (rowScale) scale = tf.add(1, tf.mul(rowScale, tf.sub(scale, 1)));
         if (!m.input) return tf.mul(y, scale) as tf.Tensor2D;
-        const scaled = tf.matMul(tf.mul(x, scale) as tf.Tensor2D, weight, false, true);
+        const scaled = tf.matMul(tf.mul(x, scale) as tf.Tensor2D, weight);
         return (bias ? tf.add(scaled, bias) : scaled) as tf.Tensor2D;
       },
     };

@@ -90,7 +90,7 @@ class LoraAdapter implements Adapter {
           ) as tf.Tensor2D;
         }
         let delta = tf.mul(
-          tf.matMul(tf.matMul(input, m.a, false, true), m.b, false, true),
+          tf.matMul(tf.matMul(input, tf.transpose(m.a)), tf.transpose(m.b)),
           m.scaling,
         ) as tf.Tensor2D;
         if (rowScale) delta = tf.mul(delta, rowScale);
@@ -137,13 +137,14 @@ class LoraAdapter implements Adapter {
   }
 }
 
-/** [out, in] of a linear module of the model. */
+/** [out, in] (the checkpoint layout) of a linear module of the model. */
 export function weightShape(model: AdapterContext['model'], module: string): [number, number] {
   const match = /^model\.layers\.(\d+)\.(self_attn|mlp)\.(\w+)_proj$/.exec(module);
   const layer = match ? model.weights.layers[Number(match[1])] : undefined;
   const w = layer?.[match![3] as 'q' | 'k' | 'v' | 'o' | 'gate' | 'up' | 'down'] as tf.Tensor2D | undefined;
   if (!w) throw new SvdecodeError('CONFIG_INVALID', `no linear module ${module} in ${model.info.name}`);
-  return w.shape as [number, number];
+  // the backend stores linear weights as [in, out]
+  return [w.shape[1], w.shape[0]];
 }
 
 export const loraType: AdapterType<LoraConfig> = {

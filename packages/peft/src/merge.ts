@@ -23,7 +23,8 @@ export async function mergeLora(
   for (const [module, { a, b, scaling }] of adapter.modules) {
     const match = /^model\.layers\.(\d+)\.(?:self_attn|mlp)\.(\w+)_proj$/.exec(module)!;
     const w = adapted.base.weights.layers[Number(match[1])]![match[2] as 'q'] as tf.Tensor2D;
-    const merged = tf.tidy(() => tf.add(w, tf.mul(tf.matMul(b, a), scaling)));
+    // the backend keeps W as [in, out]; the merged weight is returned in the checkpoint layout [out, in]
+    const merged = tf.tidy(() => tf.add(tf.transpose(w), tf.mul(tf.matMul(b, a), scaling)));
     out.set(`${module}.weight`, { shape: merged.shape, data: (await merged.data()) as Float32Array });
     merged.dispose();
   }

@@ -201,7 +201,7 @@ describe('LoRA merge', () => {
         ['up', 'mlp.up_proj'],
       ] as const) {
         const w = merged.get(`model.layers.${l}.${m}.weight`)!;
-        copy[key] = tf.tensor2d(w.data, w.shape as [number, number]);
+        copy[key] = tf.transpose(tf.tensor2d(w.data, w.shape as [number, number])); // the backend stores [in, out]
       }
       return copy;
     });

@@ -64,7 +64,6 @@ await enableGradients();
 const w = model.weights;
 const embed = tf.variable(w.embed, true, 'embed');
 w.embed = embed;
-w.lmHead = embed;
 const vars = [embed];
 for (const layer of w.layers) {
   for (const key of Object.keys(layer)) {
@@ -87,6 +86,7 @@ function loss(batch) {
   const targets = batch.flatMap((r) => r.slice(1));
   const oneHot = tf.oneHot(tf.tensor1d(inputs, 'int32'), VOCAB);
   const inputEmbeds = tf.reshape(tf.matMul(oneHot, embed), [batch.length, SEQ, 192]);
+  w.lmHead = tf.transpose(embed); // tied head, [hidden, vocab], recomputed inside the gradient tape
   const out = model.forward({
     ids: new Int32Array(batch.length * SEQ),
     batch: batch.length,
@@ -174,7 +174,10 @@ const names = {
   postNorm: 'post_attention_layernorm',
 };
 w.layers.forEach((layer, l) => {
-  for (const [key, name] of Object.entries(names)) tensors[`model.layers.${l}.${name}.weight`] = layer[key];
+  // linear weights are stored [in, out]; the checkpoint layout is [out, in]
+  for (const [key, name] of Object.entries(names))
+    tensors[`model.layers.${l}.${name}.weight`] =
+      layer[key].rank === 2 ? tf.transpose(layer[key]) : layer[key];
 });
 const entries = {};
 for (const [name, t] of Object.entries(tensors))

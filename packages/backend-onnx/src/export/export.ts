@@ -102,12 +102,15 @@ async function mergeIa3(
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const [module, { l, input }] of branch.ia3!) {
     const match = /^model\.layers\.(\d+)\.(?:self_attn|mlp)\.(\w+)_proj$/.exec(module)!;
+    // stored [in, out]; written in the checkpoint layout [out, in]
     const w = adapted.base.weights.layers[Number(match[1])]![match[2] as 'q'] as tf.Tensor2D;
-    const [rows, cols] = w.shape;
-    const data = Float32Array.from((await w.data()) as Float32Array);
-    for (let i = 0; i < rows; i++)
-      for (let j = 0; j < cols; j++) data[i * cols + j] = data[i * cols + j]! * l[input ? j : i]!;
-    out.set(`${module}.weight`, { shape: [rows, cols], data });
+    const [inDim, outDim] = w.shape;
+    const stored = (await w.data()) as Float32Array;
+    const data = new Float32Array(inDim * outDim);
+    for (let o = 0; o < outDim; o++) {
+      for (let i = 0; i < inDim; i++) data[o * inDim + i] = stored[i * outDim + o]! * l[input ? i : o]!;
+    }
+    out.set(`${module}.weight`, { shape: [outDim, inDim], data });
   }
   return out;
 }

@@ -52,6 +52,7 @@ export function buildLlamaGraph(model: TfjsCausalLM, options: LlamaGraphOptions 
   const scale = options.branch ? g.input('adapter_scale', DataType.FLOAT, ['batch_size']) : undefined;
   const scaleColumn = scale ? g.one('Unsqueeze', [scale, g.ints([1, 2])]) : undefined; // [batch, 1, 1]
 
+  // model weights are already [in, out]; replacements come in the checkpoint layout [out, in]
   const weightOf = (name: string, tensor: tf.Tensor2D) => {
     const replaced = options.replace?.get(name);
     if (replaced) {
@@ -60,8 +61,7 @@ export function buildLlamaGraph(model: TfjsCausalLM, options: LlamaGraphOptions 
       t.dispose();
       return g.weight(name, out.data, out.dims);
     }
-    const out = transposed(tensor);
-    return g.weight(name, out.data, out.dims);
+    return g.weight(name, Float32Array.from(tensor.dataSync() as Float32Array), tensor.shape);
   };
   const vector = (name: string, t: tf.Tensor) =>
     g.weight(name, Float32Array.from(t.dataSync() as Float32Array), t.shape);
