@@ -1,5 +1,6 @@
 import type { LlamaConfig } from '@svdecode/hf-io';
 import * as tf from '@tensorflow/tfjs-core';
+import { matMulPlainGrad } from './matmul.js';
 import { ropeTables } from './rope.js';
 import type { LlamaWeights } from './weights.js';
 
@@ -96,7 +97,7 @@ export function llamaForward(
       ]) as tf.Tensor2D)
     : undefined;
   const linear = (module: string, x2d: tf.Tensor2D, weight: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D => {
-    let y: tf.Tensor2D = tf.matMul(x2d, weight);
+    let y: tf.Tensor2D = matMulPlainGrad(x2d, weight);
     if (bias) y = tf.add(y, bias);
     return hooks?.linear ? hooks.linear(module, x2d, weight, bias, y, rowColumn) : y;
   };
@@ -182,6 +183,6 @@ export function llamaForward(
   const rows = input.lastOnly ? 1 : seq;
   if (input.lastOnly && seq > 1) final = tf.slice(final, [0, seq - 1, 0], [batch, 1, c.hiddenSize]);
   const flat = tf.reshape(final, [batch * rows, c.hiddenSize]) as tf.Tensor2D;
-  const logits = tf.reshape(tf.matMul(flat, w.lmHead), [batch, rows, c.vocabSize]) as tf.Tensor3D;
+  const logits = tf.reshape(matMulPlainGrad(flat, w.lmHead), [batch, rows, c.vocabSize]) as tf.Tensor3D;
   return { logits, cache };
 }

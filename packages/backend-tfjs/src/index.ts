@@ -1,5 +1,6 @@
 export type { ForwardHooks, ForwardInput, ForwardOutput, LayerCache } from './forward.js';
 export { llamaForward } from './forward.js';
+export { matMulPlainGrad } from './matmul.js';
 export type { BatchScoreOptions, LoadTfjsModelOptions } from './model.js';
 export { loadTfjsModel, TfjsCausalLM } from './model.js';
 export type { RandomLlamaOptions } from './random-model.js';
