@@ -287,3 +287,46 @@ export function parseGenerationConfig(json: unknown, source = 'generation_config
   );
   return out;
 }
+
+/** config.json in the Hugging Face layout, from a validated config (the inverse of parseLlamaConfig). */
+export function hfConfig(c: LlamaConfig): Record<string, unknown> {
+  return {
+    architectures: [
+      c.modelType === 'qwen2'
+        ? 'Qwen2ForCausalLM'
+        : c.modelType === 'mistral'
+          ? 'MistralForCausalLM'
+          : 'LlamaForCausalLM',
+    ],
+    model_type: c.modelType,
+    vocab_size: c.vocabSize,
+    hidden_size: c.hiddenSize,
+    intermediate_size: c.intermediateSize,
+    num_hidden_layers: c.numLayers,
+    num_attention_heads: c.numHeads,
+    num_key_value_heads: c.numKvHeads,
+    head_dim: c.headDim,
+    hidden_act: 'silu',
+    rms_norm_eps: c.rmsNormEps,
+    rope_theta: c.ropeTheta,
+    rope_scaling: c.ropeScaling
+      ? c.ropeScaling.type === 'linear'
+        ? { rope_type: 'linear', factor: c.ropeScaling.factor }
+        : {
+            rope_type: 'llama3',
+            factor: c.ropeScaling.factor,
+            low_freq_factor: c.ropeScaling.lowFreqFactor,
+            high_freq_factor: c.ropeScaling.highFreqFactor,
+            original_max_position_embeddings: c.ropeScaling.originalMaxPositions,
+          }
+      : null,
+    max_position_embeddings: c.maxPositions,
+    tie_word_embeddings: c.tieWordEmbeddings,
+    attention_bias: c.modelType !== 'qwen2' && c.outputBias,
+    bos_token_id: c.bosTokenId ?? null,
+    eos_token_id: c.eosTokenIds.length === 1 ? c.eosTokenIds[0] : c.eosTokenIds,
+    pad_token_id: c.padTokenId ?? null,
+    torch_dtype: 'float32',
+    use_cache: true,
+  };
+}

@@ -1,5 +1,6 @@
 export type { GenerationConfig, LlamaConfig, RopeScaling } from './config.js';
 export {
+  hfConfig,
   parseGenerationConfig,
   parseLlamaConfig,
   SUPPORTED_ARCHITECTURES,

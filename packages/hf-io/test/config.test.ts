@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SvdecodeError } from '@svdecode/core';
 import { describe, expect, it } from 'vitest';
-import { parseGenerationConfig, parseLlamaConfig } from '../src/index.js';
+import { hfConfig, parseGenerationConfig, parseLlamaConfig } from '../src/index.js';
 import { HF_FIXTURES } from './helpers.js';
 
 const fixtureConfig = async (name: string) =>
@@ -150,5 +150,14 @@ describe('parseGenerationConfig', () => {
       }),
     ).toEqual({ bosTokenId: 1, eosTokenIds: [2, 3], doSample: true, topP: 0.9, topK: 50, temperature: 0.7 });
     expect(errorOf(() => parseGenerationConfig({ top_p: 2 })).details.field).toBe('top_p');
+  });
+});
+
+describe('hfConfig', () => {
+  it('writes config.json back so that parseLlamaConfig reads the same config', async () => {
+    for (const name of ['llama-gqa', 'llama3-rope-scaling', 'llama-bf16-head-dim', 'qwen2-tied-sharded']) {
+      const c = parseLlamaConfig(await fixtureConfig(name));
+      expect(parseLlamaConfig(hfConfig(c))).toEqual(c);
+    }
   });
 });

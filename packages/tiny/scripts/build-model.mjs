@@ -8,7 +8,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { enableGradients, matMulPlainGrad, randomLlama } from '@svdecode/backend-tfjs';
-import { HfTokenizer, writeSafetensors } from '@svdecode/hf-io';
+import { HfTokenizer, hfConfig, writeSafetensors } from '@svdecode/hf-io';
 import { applyAdamW } from '@svdecode/peft';
 import * as tf from '@tensorflow/tfjs-core';
 import { trainByteLevelBpe } from '../dist/index.js';
@@ -184,27 +184,8 @@ const entries = {};
 for (const [name, t] of Object.entries(tensors))
   entries[name] = { dtype: 'F32', shape: t.shape, data: await t.data() };
 await writeSafetensors(join(temp, 'model.safetensors'), entries, { format: 'pt' });
-const c = model.config;
-const config = {
-  architectures: ['LlamaForCausalLM'],
-  model_type: 'llama',
-  vocab_size: VOCAB,
-  hidden_size: c.hiddenSize,
-  intermediate_size: c.intermediateSize,
-  num_hidden_layers: c.numLayers,
-  num_attention_heads: c.numHeads,
-  num_key_value_heads: c.numKvHeads,
-  head_dim: c.headDim,
-  hidden_act: 'silu',
-  rms_norm_eps: c.rmsNormEps,
-  rope_theta: c.ropeTheta,
-  max_position_embeddings: 512,
-  tie_word_embeddings: true,
-  bos_token_id: 1,
-  eos_token_id: 2,
-  pad_token_id: 0,
-  torch_dtype: 'float32',
-};
+// the model's own config in the Hugging Face layout, with the context length it was trained for
+const config = { ...hfConfig(model.config), max_position_embeddings: 512, pad_token_id: 0 };
 await writeFile(join(temp, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
 await writeFile(
   join(temp, 'generation_config.json'),
