@@ -95,6 +95,19 @@ export const ERROR_CODES = {
   },
   // data
   BAD_DATASET_ROW: { kind: 'input', hint: 'Fix the named row and field of the dataset file.' },
+  // steering
+  NON_FINITE_STRENGTH: {
+    kind: 'input',
+    hint: 'The calibration gave no finite mu_bar; use another aggregate (mean, median) or more calibration data.',
+  },
+  STEERING_MISMATCH: {
+    kind: 'usage',
+    hint: 'The steering file was calibrated for another base model or adapter; run calibrate again for this pair.',
+  },
+  ABORTED: {
+    kind: 'usage',
+    hint: 'The work was interrupted (Ctrl-C or an abort signal); run it again to finish.',
+  },
   // anything else
   INTERNAL: {
     kind: 'internal',

@@ -83,8 +83,9 @@ export function exactMatch(prediction: string, references: readonly string[]): n
 }
 
 /**
- * The choice a templated generation names: "answer3" -> 2, "true"/"false" for boolean templates
- * (`choices` ["true", "false"] or similar); -1 when it names none.
+ * The choice a templated generation names: "answer3" -> 2, or the choice whose text the generation
+ * starts with ("true." with choices ["true", "false"] -> 0; " Panama City." -> the choice "Panama
+ * City", the longest that matches a whole word); -1 when it names none.
  */
 export function parseTemplateAnswer(generated: string, choices: readonly string[]): number {
   const text = generated.trim().toLowerCase();
@@ -93,6 +94,15 @@ export function parseTemplateAnswer(generated: string, choices: readonly string[
     const k = Number(numbered[1]) - 1;
     return k >= 0 && k < choices.length ? k : -1;
   }
-  const first = /^[\p{L}\p{N}]+/u.exec(text)?.[0];
-  return first === undefined ? -1 : choices.findIndex((c) => c.toLowerCase() === first);
+  let best = -1;
+  let bestLength = 0;
+  choices.forEach((choice, k) => {
+    const c = choice.trim().toLowerCase();
+    const endsWord = text.length === c.length || !/[\p{L}\p{N}]/u.test(text[c.length]!);
+    if (c.length > bestLength && text.startsWith(c) && endsWord) {
+      best = k;
+      bestLength = c.length;
+    }
+  });
+  return best;
 }

@@ -69,5 +69,9 @@ describe('answers', () => {
     expect(parseTemplateAnswer('answer9', ['a', 'b'])).toBe(-1);
     expect(parseTemplateAnswer(' True.', ['true', 'false'])).toBe(0);
     expect(parseTemplateAnswer('maybe', ['true', 'false'])).toBe(-1);
+    // choice texts: the longest whole-word prefix wins
+    expect(parseTemplateAnswer(' Panama City.', ['Panama', 'Panama City', 'Nassau'])).toBe(1);
+    expect(parseTemplateAnswer(' Panama.', ['Panama', 'Panama City'])).toBe(0);
+    expect(parseTemplateAnswer(' Panamanian', ['Panama', 'Panama City'])).toBe(-1);
   });
 });

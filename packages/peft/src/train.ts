@@ -161,6 +161,9 @@ export async function warmStart(
     outer: for (let epoch = 0; epoch < epochs; epoch++) {
       const order = shuffled(prepared, seed + epoch);
       for (let start = 0; start < order.length; start += batchSize) {
+        // let the event loop run (signal handlers such as Ctrl-C): tfjs-wasm's data() resolves
+        // without ever yielding to it
+        await new Promise<void>((resolve) => setImmediate(resolve));
         if (options.signal?.aborted) {
           interrupted = true;
           break outer;

@@ -1,3 +1,11 @@
+export type {
+  CalibrateOptions,
+  CalibrationExample,
+  CalibrationProgress,
+  CalibrationResult,
+  PairedScoring,
+} from './calibrate.js';
+export { calibrate } from './calibrate.js';
 export { DEFAULT_QUANTILES, histogramSorted, quantileSorted, trimmedMeanSorted } from './distribution.js';
 export type { StrengthEstimatorOptions, StrengthSummary } from './estimator.js';
 export { StrengthEstimator } from './estimator.js';

@@ -10,7 +10,7 @@ import {
   loadCountries,
   loadDefinitions,
   loadSentimentWords,
-} from '../dist/index.js';
+} from '../dist/build.js';
 
 const root = fileURLToPath(new URL('../data/', import.meta.url));
 const countries = loadCountries();

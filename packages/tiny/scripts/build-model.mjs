@@ -11,7 +11,7 @@ import { enableGradients, matMulPlainGrad, randomLlama } from '@svdecode/backend
 import { HfTokenizer, hfConfig, writeSafetensors } from '@svdecode/hf-io';
 import { applyAdamW } from '@svdecode/peft';
 import * as tf from '@tensorflow/tfjs-core';
-import { trainByteLevelBpe } from '../dist/index.js';
+import { trainByteLevelBpe } from '../dist/build.js';
 
 const args = process.argv.slice(2);
 const arg = (name, fallback) => {

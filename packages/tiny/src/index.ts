@@ -1,8 +1,6 @@
-export type { BpeOptions } from './bpe.js';
-export { byteToUnicode, trainByteLevelBpe } from './bpe.js';
-export { buildCorpus } from './corpus.js';
-export type { Country, Definition, SentimentWord } from './facts.js';
-export { loadCountries, loadDefinitions, loadSentimentWords } from './facts.js';
-export { seeded, shuffle } from './random.js';
-export type { McRow, PromptCompletion, TaskSplits } from './tasks.js';
-export { buildTasks } from './tasks.js';
+export type { Split, TaskName } from './embedded.js';
+export { loadTiny, TASKS, TINY_MODEL_DIR, TINY_TASKS_DIR, taskFile, taskKind } from './embedded.js';
+export type { Decoder, RowOutcome, SplitMetrics } from './evaluate-task.js';
+export { evaluateChoices, evaluateOpenEnded } from './evaluate-task.js';
+export type { Aggregate, ExperimentEvent, ExperimentOptions, ExperimentResult } from './experiment.js';
+export { encodeRows, runExperiment, TINY_LEARNING_RATES } from './experiment.js';

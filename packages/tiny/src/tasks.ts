@@ -1,11 +1,14 @@
 import type { Country, Definition, SentimentWord } from './facts.js';
 import { seeded, shuffle } from './random.js';
 
-/** The prompt templates of the paper (METHOD.md section 8), as in @svdecode/eval. */
-const MC_TEMPLATE = (question: string, choices: string[]) =>
-  `Please choose the correct answer to the question: ${question}\n${choices.map((c, i) => `Answer${i + 1}: ${c}`).join('\n')}\nAnswer format: ${choices
-    .map((_, i) => `answer${i + 1}`)
-    .join('/')}\nthe correct answer is`;
+/**
+ * The paper's multiple-choice template (METHOD.md section 8) with one change: the model answers
+ * with the choice's text, not "answerK". A 2M-parameter model cannot learn the numbered-pointer
+ * indirection in one epoch (measured: base 0 %, LoRA 24 % on `capitals`, chance 25 %), while the
+ * text ties the task to facts it learned in pre-training. Each row carries its rendered template.
+ */
+const MC_TEMPLATE = (choices: string[]) =>
+  `Please choose the correct answer to the question: {question}\n${choices.map((c, i) => `Answer${i + 1}: ${c}`).join('\n')}\nAnswer format: the text of one answer\nthe correct answer is`;
 const TF_TEMPLATE =
   'Please answer the following question with true or false, question: {question}\nAnswer format: true/false\nthe correct answer is';
 
@@ -59,16 +62,15 @@ function mcRows<T>(
     const position = Math.floor(next() * 4);
     const choices = [...distractors];
     choices.splice(position, 0, answer(item));
-    return { question: question(item), choices, correct: [position] };
+    return { question: question(item), choices, correct: [position], template: MC_TEMPLATE(choices) };
   });
 }
 
 const asTraining = (rows: McRow[]): PromptCompletion[] =>
-  rows.map((r) =>
-    r.template
-      ? { prompt: r.template.replace('{question}', r.question), completion: ` ${r.choices[r.correct[0]!]}` }
-      : { prompt: MC_TEMPLATE(r.question, r.choices), completion: ` answer${r.correct[0]! + 1}` },
-  );
+  rows.map((r) => ({
+    prompt: r.template!.replace('{question}', r.question),
+    completion: ` ${r.choices[r.correct[0]!]}`,
+  }));
 
 /** The four task sets, with fixed, disjoint train / calibration / test splits. */
 export function buildTasks(

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { HfTokenizer } from '@svdecode/hf-io';
 import { describe, expect, it } from 'vitest';
-import { trainByteLevelBpe } from '../src/index.js';
+import { trainByteLevelBpe } from '../src/build.js';
 
 const CORPUS = fileURLToPath(new URL('../data/corpus.txt', import.meta.url));
 

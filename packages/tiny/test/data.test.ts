@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadMultipleChoiceJsonl, loadPromptCompletionJsonl } from '@svdecode/eval';
 import { describe, expect, it } from 'vitest';
-import { buildCorpus, buildTasks, loadCountries, loadDefinitions, loadSentimentWords } from '../src/index.js';
+import { buildCorpus, buildTasks, loadCountries, loadDefinitions, loadSentimentWords } from '../src/build.js';
 
 const DATA = fileURLToPath(new URL('../data/', import.meta.url));
 

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { loadTfjsModel } from '@svdecode/backend-tfjs';
 import { loadModelDirectory } from '@svdecode/hf-io';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTasks, loadCountries, loadDefinitions, loadSentimentWords } from '../src/index.js';
+import { buildTasks, loadCountries, loadDefinitions, loadSentimentWords } from '../src/build.js';
 
 process.env.SVDECODE_QUIET = '1';
 const MODEL = fileURLToPath(new URL('../model/', import.meta.url));

@@ -1,0 +1,107 @@
+import { resolve } from 'node:path';
+import { SvdecodeError } from '@svdecode/core';
+import { calibrate } from '@svdecode/strength';
+import { encodeRows } from '@svdecode/tiny';
+import { asPromptCompletion, loadDataset } from '../data.js';
+import { drawHistogram } from '../histogram.js';
+import { interruptSignal } from '../interrupt.js';
+import { loadTfjs } from '../models.js';
+import type { CommonFlags } from '../options.js';
+import { createProgress } from '../progress.js';
+import {
+  AGGREGATE_FIELD,
+  AGGREGATES,
+  type AggregateName,
+  STEERING_FORMAT,
+  writeSteeringFile,
+} from '../steering-file.js';
+
+export interface CalibrateFlags extends CommonFlags {
+  model: string;
+  adapter: string;
+  data: string;
+  out: string;
+  alpha: number;
+  aggregate: AggregateName;
+}
+
+/** Teacher-forces the calibration rows through base and adapted model and writes mu_bar (steering.json). */
+export async function calibrateCommand(flags: CalibrateFlags): Promise<void> {
+  const rows = asPromptCompletion(await loadDataset(flags.data), flags.data);
+  const loaded = await loadTfjs(flags.model, flags.adapter);
+  const adapted = loaded.adapted!;
+  const signal = interruptSignal();
+  const progress = createProgress('calibrate', flags);
+  try {
+    const result = await calibrate(adapted, encodeRows(loaded.tokenizer, rows), {
+      alpha: flags.alpha,
+      signal,
+      onProgress: (p) =>
+        progress.update({
+          done: p.rows,
+          total: p.totalRows,
+          detail: `${p.tokens} tokens  ${Math.round(p.tokensPerSecond)} tok/s`,
+          etaSeconds: p.etaSeconds,
+        }),
+    });
+    progress.stop();
+    if (result.interrupted)
+      throw new SvdecodeError(
+        'ABORTED',
+        `calibration interrupted after ${result.rows} rows; nothing written`,
+      );
+    const { summary } = result;
+    const aggregates = Object.fromEntries(
+      AGGREGATES.map((a) => [a, summary[AGGREGATE_FIELD[a]] as number]),
+    ) as Record<AggregateName, number>;
+    const muBar = aggregates[flags.aggregate];
+    if (!Number.isFinite(muBar)) {
+      throw new SvdecodeError(
+        'NON_FINITE_STRENGTH',
+        `mu_bar (${flags.aggregate}) is ${muBar}; nothing written`,
+        {
+          details: { aggregates, tokens: summary.count, skipped: summary.skipped },
+        },
+      );
+    }
+    const { mean, median, trimmedMean, pooled, optimal, ...distribution } = summary;
+    const steering = {
+      format: STEERING_FORMAT,
+      muBar,
+      aggregate: flags.aggregate,
+      alpha: flags.alpha,
+      lambda: Number.NEGATIVE_INFINITY,
+      aggregates,
+      distribution,
+      base: { path: loaded.dir, fingerprint: loaded.provenance.base },
+      adapter: { path: resolve(flags.adapter), fingerprint: loaded.provenance.adapter! },
+      calibration: {
+        data: resolve(flags.data),
+        rows: result.rows,
+        tokens: summary.count,
+        seconds: result.seconds,
+      },
+      createdAt: new Date().toISOString(),
+    } as const;
+    await writeSteeringFile(flags.out, steering);
+    if (flags.json) {
+      process.stdout.write(
+        `${JSON.stringify({ ...steering, lambda: '-Infinity', out: resolve(flags.out) })}\n`,
+      );
+      return;
+    }
+    const lines = [
+      `mu_bar = ${muBar.toPrecision(6)} (${flags.aggregate}, alpha ${flags.alpha}) from ${summary.count} tokens of ${result.rows} rows in ${result.seconds.toFixed(1)} s`,
+      `aggregates: ${AGGREGATES.map((a) => `${a} ${aggregates[a].toPrecision(4)}`).join('  ')}`,
+      `tokens: ${summary.skipped} skipped (delta = 0), ${summary.singletons} with a one-token confident set, ${summary.targetMasked} with the target masked`,
+      'per-token mu* (1st to 99th percentile):',
+      drawHistogram(summary.histogram),
+      `written to ${resolve(flags.out)}`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    progress.stop();
+    loaded.adapted?.dispose();
+    loaded.model.dispose();
+  }
+}

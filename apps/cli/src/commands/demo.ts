@@ -1,0 +1,124 @@
+import type { Method } from '@svdecode/peft';
+import { type ExperimentResult, loadTiny, runExperiment, type TaskName, taskFile } from '@svdecode/tiny';
+import { interruptSignal } from '../interrupt.js';
+import type { CommonFlags } from '../options.js';
+import { createProgress, note, type Progress } from '../progress.js';
+
+export interface DemoFlags extends CommonFlags {
+  method: Method;
+  task: TaskName;
+  examples: number;
+}
+
+const pct = (x: number | undefined) => (x === undefined ? '–' : `${(100 * x).toFixed(1)} %`);
+
+function table(r: ExperimentResult): string {
+  const row = (name: string, m: { accuracy: number; likelihoodAccuracy?: number } | undefined) =>
+    `  ${name.padEnd(20)}${pct(m?.accuracy).padStart(10)}${r.peft.likelihoodAccuracy === undefined ? '' : pct(m?.likelihoodAccuracy).padStart(16)}`;
+  return [
+    `  ${'variant'.padEnd(20)}${'greedy'.padStart(10)}${r.peft.likelihoodAccuracy === undefined ? '' : 'likelihood'.padStart(16)}`,
+    row('base model', r.base),
+    row(`${r.method} (1 epoch)`, r.peft),
+    row(`${r.method} + SVDecode`, r.svdecode),
+  ].join('\n');
+}
+
+/**
+ * The main job on the embedded default: warm-start a PEFT adapter on a task's train split,
+ * calibrate mu_bar on its calibration split, and compare base / PEFT / PEFT + SVDecode on its test
+ * split, with a few generations side by side.
+ */
+export async function demoCommand(flags: DemoFlags): Promise<void> {
+  note(
+    `svdecode demo: ${flags.method} on the embedded model, task "${flags.task}" (${taskFile(flags.task, 'test')})`,
+    flags.quiet,
+  );
+  const { model, tokenizer } = await loadTiny();
+  const signal = interruptSignal();
+  const bars: Partial<Record<string, Progress>> = {};
+  const bar = (name: string) => {
+    bars[name] ??= createProgress(name, flags);
+    return bars[name]!;
+  };
+  let result: ExperimentResult;
+  try {
+    result = await runExperiment({
+      task: flags.task,
+      method: flags.method,
+      model,
+      tokenizer,
+      signal,
+      onProgress: (e) => {
+        if (e.phase === 'warm-start')
+          bar('warm-start').update({
+            done: e.step,
+            total: e.totalSteps,
+            detail: `loss ${e.loss.toFixed(3)}  ${Math.round(e.tokensPerSecond)} tok/s`,
+            etaSeconds: e.etaSeconds,
+          });
+        else if (e.phase === 'calibrate') {
+          bars['warm-start']?.stop();
+          bar('calibrate').update({
+            done: e.rows,
+            total: e.totalRows,
+            detail: `${e.tokens} tokens`,
+            etaSeconds: e.etaSeconds,
+          });
+        } else {
+          bars.calibrate?.stop();
+          note(`evaluating ${e.variant} on the test split`, flags.quiet);
+        }
+      },
+    });
+  } finally {
+    for (const b of Object.values(bars)) b?.stop();
+    model.dispose();
+  }
+  const examples = result.peft.rows.slice(0, flags.examples).map((row, i) => ({
+    question: row.question,
+    peft: row.generated,
+    svdecode: result.svdecode.rows[i]!.generated,
+  }));
+  if (flags.json) {
+    const strip = (m: typeof result.peft | undefined) =>
+      m && { accuracy: m.accuracy, likelihoodAccuracy: m.likelihoodAccuracy ?? null };
+    process.stdout.write(
+      `${JSON.stringify({
+        task: result.task,
+        method: result.method,
+        muBar: result.muBar,
+        aggregate: result.aggregate,
+        alpha: result.alpha,
+        aggregates: {
+          optimal: result.calibration.optimal,
+          mean: result.calibration.mean,
+          median: result.calibration.median,
+          trimmed: result.calibration.trimmedMean,
+          pooled: result.calibration.pooled,
+        },
+        warmStart: result.warmStart,
+        base: strip(result.base),
+        peft: strip(result.peft),
+        svdecode: strip(result.svdecode),
+        examples,
+        seconds: result.seconds,
+      })}\n`,
+    );
+    return;
+  }
+  const lines = [
+    '',
+    `task ${result.task}: test-split accuracy (greedy generation${result.peft.likelihoodAccuracy === undefined ? ', normalised exact match' : '; and best choice by likelihood'})`,
+    table(result),
+    `  mu_bar = ${result.muBar.toPrecision(4)} (${result.aggregate}; the paper's mean: ${result.calibration.mean.toPrecision(4)}) from ${result.calibration.count} calibration tokens`,
+    `  warm-start: ${result.warmStart.steps} steps, lr ${result.warmStart.learningRate}, ${result.warmStart.seconds.toFixed(1)} s; whole run ${result.seconds.toFixed(0)} s`,
+    '',
+    'generations (PEFT | PEFT + SVDecode):',
+    ...examples.map(
+      (e) =>
+        `  ${e.question.split('\n')[0]!.replace(/^.*question: /, '')}\n    ${JSON.stringify(e.peft)} | ${JSON.stringify(e.svdecode)}`,
+    ),
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+}

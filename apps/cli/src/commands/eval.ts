@@ -1,0 +1,100 @@
+import { resolve } from 'node:path';
+import { SvdecodeError } from '@svdecode/core';
+import { evaluateTruthfulQa } from '@svdecode/eval';
+import { type Decoder, evaluateChoices, evaluateOpenEnded } from '@svdecode/tiny';
+import { type Dataset, loadDataset } from '../data.js';
+import { encodePrompt } from '../encode.js';
+import { type LoadedTfjs, loadTfjs } from '../models.js';
+import type { CommonFlags } from '../options.js';
+import { note } from '../progress.js';
+import { resolveSteering, type SteeringFlags } from '../steering-source.js';
+
+export interface EvalFlags extends CommonFlags, SteeringFlags {
+  model: string;
+  adapter: string;
+  data: string;
+  compare?: boolean;
+  limit?: number;
+}
+
+type Metrics = Record<string, number>;
+
+async function evaluate(data: Dataset, decoder: Decoder, loaded: LoadedTfjs): Promise<Metrics> {
+  const { tokenizer } = loaded;
+  const prefix = encodePrompt(tokenizer, '');
+  switch (data.format) {
+    case 'multiple-choice': {
+      const m = await evaluateChoices(decoder, tokenizer, data.rows, prefix);
+      return { accuracy: m.accuracy, likelihoodAccuracy: m.likelihoodAccuracy! };
+    }
+    case 'prompt-completion':
+      return { exactMatch: (await evaluateOpenEnded(decoder, tokenizer, data.rows, prefix)).accuracy };
+    case 'truthfulqa':
+      return (
+        await evaluateTruthfulQa(decoder.model, tokenizer, data.items, {
+          prefix,
+          steer: decoder.steer,
+        })
+      ).metrics;
+  }
+}
+
+function limited(data: Dataset, limit: number | undefined): Dataset {
+  if (limit === undefined) return data;
+  return data.format === 'truthfulqa'
+    ? { ...data, items: data.items.slice(0, limit) }
+    : ({ ...data, rows: data.rows.slice(0, limit) } as Dataset);
+}
+
+const size = (d: Dataset) => (d.format === 'truthfulqa' ? d.items.length : d.rows.length);
+
+/** Scores a test file with the adapted model steered by mu_bar (and, with --compare, without steering). */
+export async function evalCommand(flags: EvalFlags): Promise<void> {
+  const data = limited(await loadDataset(flags.data), flags.limit);
+  const loaded = await loadTfjs(flags.model, flags.adapter);
+  try {
+    const steering = await resolveSteering(flags, loaded.provenance);
+    if (!steering && !flags.compare)
+      throw new SvdecodeError(
+        'BAD_ARGUMENT',
+        'eval needs --steering <file> or --mu <number> (or --compare)',
+        {
+          hint: 'Run svdecode calibrate to make a steering file.',
+        },
+      );
+    const adapted = loaded.adapted!;
+    note(`evaluating ${size(data)} ${data.format} rows of ${flags.data}`, flags.quiet);
+    const plain = flags.compare || !steering ? await evaluate(data, { model: adapted }, loaded) : undefined;
+    const steered = steering
+      ? await evaluate(data, { model: adapted, steer: { mu: steering.mu, alpha: steering.alpha } }, loaded)
+      : undefined;
+    const out = {
+      data: resolve(flags.data),
+      format: data.format,
+      rows: size(data),
+      muBar: steering?.mu ?? null,
+      alpha: steering?.alpha ?? null,
+      steering: steering?.source ?? null,
+      plain: plain ?? null,
+      steered: steered ?? null,
+    };
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(out)}\n`);
+      return;
+    }
+    const names = Object.keys(plain ?? steered!);
+    const pct = (x: number | undefined) => (x === undefined ? '' : (100 * x).toFixed(1).padStart(8));
+    const lines = [
+      `${'metric'.padEnd(30)}${plain ? 'PEFT'.padStart(8) : ''}${steered ? `${'+SVDecode'.padStart(11)}` : ''}`,
+      ...names.map(
+        (n) => `${n.padEnd(30)}${plain ? pct(plain[n]) : ''}${steered ? `   ${pct(steered[n])}` : ''}`,
+      ),
+    ];
+    if (steering)
+      lines.push(`mu_bar ${steering.mu.toPrecision(5)} (alpha ${steering.alpha}) from ${steering.source}`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    loaded.adapted?.dispose();
+    loaded.model.dispose();
+  }
+}

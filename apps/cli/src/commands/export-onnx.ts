@@ -1,0 +1,55 @@
+import { rename, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { exportOnnx } from '@svdecode/backend-onnx';
+import { SvdecodeError } from '@svdecode/core';
+import { fileExists } from '@svdecode/hf-io';
+import { writeFileAtomic } from '../atomic.js';
+import { EXPORT_PROVENANCE, loadTfjs } from '../models.js';
+import type { CommonFlags } from '../options.js';
+import { note } from '../progress.js';
+
+export interface ExportFlags extends CommonFlags {
+  model: string;
+  adapter?: string;
+  paired?: boolean;
+  out: string;
+}
+
+/** Exports the model (adapter merged, or kept as a paired branch) to the Optimum ONNX layout. */
+export async function exportOnnxCommand(flags: ExportFlags): Promise<void> {
+  if (flags.paired && !flags.adapter)
+    throw new SvdecodeError('BAD_ARGUMENT', '--paired needs --adapter', {
+      hint: 'A paired export keeps the adapter as a branch next to the base weights.',
+    });
+  const loaded = await loadTfjs(flags.model, flags.adapter);
+  const target = resolve(flags.out);
+  // exportOnnx renames its own temporary directory into place; the provenance file goes in before ours
+  const staging = `${target}.export-${process.pid}`;
+  const started = performance.now();
+  try {
+    await exportOnnx(loaded.adapted ?? loaded.model, staging, {
+      paired: flags.paired,
+      tokenizerDir: loaded.dir,
+    });
+    const provenance = { ...loaded.provenance, paired: flags.paired === true };
+    await writeFileAtomic(join(staging, EXPORT_PROVENANCE), `${JSON.stringify(provenance, null, 2)}\n`);
+    if (await fileExists(target)) {
+      const old = `${target}.old-${process.pid}`;
+      await rename(target, old);
+      await rename(staging, target);
+      await rm(old, { recursive: true, force: true });
+    } else {
+      await rename(staging, target);
+    }
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  } finally {
+    loaded.adapted?.dispose();
+    loaded.model.dispose();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const kind = flags.paired ? 'paired (adapter_scale input)' : flags.adapter ? 'adapter merged' : 'plain';
+  if (flags.json) process.stdout.write(`${JSON.stringify({ out: target, kind, seconds })}\n`);
+  else note(`exported ${kind} model to ${target} (onnx/model.onnx) in ${seconds.toFixed(1)} s`);
+}

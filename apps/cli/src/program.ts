@@ -1,0 +1,185 @@
+import { METHODS } from '@svdecode/peft';
+import { TASKS } from '@svdecode/tiny';
+import { Command, Option } from 'commander';
+import { calibrateCommand } from './commands/calibrate.js';
+import { demoCommand } from './commands/demo.js';
+import { evalCommand } from './commands/eval.js';
+import { exportOnnxCommand } from './commands/export-onnx.js';
+import { generateCommand } from './commands/generate.js';
+import { infoCommand } from './commands/info.js';
+import { warmstartCommand } from './commands/warmstart.js';
+import { number } from './options.js';
+import { AGGREGATES } from './steering-file.js';
+
+const MODEL_HELP = 'Hugging Face model directory, or "tiny" for the embedded default';
+
+/** Options every command takes. */
+function common(command: Command, json = true): Command {
+  if (json) command.option('--json', 'print one JSON object on stdout (progress stays on stderr)');
+  return command
+    .option('--quiet', 'no progress output')
+    .option('--verbose', 'print stack traces with errors');
+}
+
+function steeringOptions(command: Command): Command {
+  return command
+    .option('--steering <file>', 'steering.json written by calibrate (checked against the model and adapter)')
+    .option('--mu <number>', 'steering strength to use directly (steering on, no file needed)', number())
+    .option('--no-steer', 'decode without steering')
+    .option(
+      '--alpha <number>',
+      "confidence threshold of the steering vector (default: the steering file's, else 0.1)",
+      number({ min: 0, max: 1, exclusiveMin: true }),
+    );
+}
+
+/** The svdecode command tree; actions are async and throw SvdecodeErrors. */
+export function buildProgram(): Command {
+  const program = new Command('svdecode')
+    .description(
+      'Steering Vector Decoding (SVDecode) for Node.js: warm-start a PEFT adapter, calibrate one steering strength, decode steered.',
+    )
+    .configureHelp({ showGlobalOptions: false });
+
+  common(
+    program
+      .command('demo')
+      .description(
+        'the main job on the embedded default: warm-start, calibrate, then compare base / PEFT / PEFT + SVDecode on a test split',
+      )
+      .addOption(new Option('--method <name>', 'PEFT method').choices(METHODS).default('lora'))
+      .addOption(
+        new Option('--task <name>', 'task of the embedded default').choices(TASKS).default('capitals'),
+      )
+      .option('--examples <n>', 'generations shown side by side', number({ min: 0, integer: true }), 3),
+  ).action((flags) => demoCommand(flags));
+
+  common(
+    program
+      .command('warmstart')
+      .description(
+        'train a fresh PEFT adapter on prompt/completion (or multiple-choice) rows and save it in the PEFT layout',
+      )
+      .requiredOption('--model <dir|tiny>', MODEL_HELP)
+      .requiredOption('--data <file>', 'training rows (.jsonl prompt/completion or multiple choice)')
+      .addOption(new Option('--method <name>', 'PEFT method').choices(METHODS).makeOptionMandatory())
+      .requiredOption(
+        '--out <dir>',
+        'adapter directory to write (adapter_config.json + adapter_model.safetensors)',
+      )
+      .option('--epochs <n>', 'passes over the data', number({ min: 1, integer: true }), 1)
+      .option(
+        '--lr <number>',
+        'peak learning rate (AdamW, linear decay)',
+        number({ min: 0, exclusiveMin: true }),
+        5e-5,
+      )
+      .option('--batch-size <n>', 'examples per micro-batch', number({ min: 1, integer: true }), 1)
+      .option('--grad-accum <n>', 'micro-batches per optimizer step', number({ min: 1, integer: true }), 1)
+      .option(
+        '--max-length <n>',
+        'tokens kept per example (prompt cut from the left)',
+        number({ min: 2, integer: true }),
+        512,
+      )
+      .option('--seed <n>', 'shuffling and initialisation seed', number({ min: 0, integer: true }), 0),
+  ).action((flags) => warmstartCommand(flags));
+
+  common(
+    program
+      .command('calibrate')
+      .description(
+        'compute mu_bar on calibration rows (teacher forcing through base and adapted model) and write steering.json',
+      )
+      .requiredOption('--model <dir|tiny>', MODEL_HELP)
+      .requiredOption('--adapter <dir>', 'PEFT adapter directory')
+      .requiredOption(
+        '--data <file>',
+        'calibration rows (.jsonl prompt/completion or multiple choice, TruthfulQA)',
+      )
+      .requiredOption('--out <file>', 'steering file to write')
+      .option(
+        '--alpha <number>',
+        'confidence threshold (paper: 0.1)',
+        number({ min: 0, max: 1, exclusiveMin: true }),
+        0.1,
+      )
+      .addOption(
+        new Option(
+          '--aggregate <name>',
+          "how per-token mu* become mu_bar (optimal: exact minimiser of the calibration loss; mean: the paper's)",
+        )
+          .choices(AGGREGATES)
+          .default('optimal'),
+      ),
+  ).action((flags) => calibrateCommand(flags));
+
+  common(
+    steeringOptions(
+      program
+        .command('generate')
+        .description('decode a prompt with the adapted model, steered or plain')
+        .requiredOption('--model <dir|tiny>', `${MODEL_HELP} (an ONNX export with --backend onnx)`)
+        .option('--adapter <dir>', 'PEFT adapter directory (tfjs backend)')
+        .requiredOption('--prompt <text>', 'the prompt'),
+    )
+      .addOption(
+        new Option('--strategy <name>', 'decoding strategy')
+          .choices(['greedy', 'sample', 'beam'])
+          .default('greedy'),
+      )
+      .option('--num-beams <n>', 'beams for --strategy beam', number({ min: 1, integer: true }), 4)
+      .option(
+        '--top-k <n>',
+        'keep the k most likely tokens (sample; default: off)',
+        number({ min: 1, integer: true }),
+      )
+      .option(
+        '--top-p <number>',
+        'nucleus threshold (sample; default: off)',
+        number({ min: 0, max: 1, exclusiveMin: true }),
+      )
+      .option(
+        '--temperature <number>',
+        'softmax temperature (sample)',
+        number({ min: 0, exclusiveMin: true }),
+        1,
+      )
+      .option('--seed <n>', 'seed of the draw (sample)', number({ min: 0, integer: true }), 0)
+      .option('--max-new-tokens <n>', 'tokens to generate at most', number({ min: 1, integer: true }), 64)
+      .addOption(new Option('--backend <name>', 'tensor backend').choices(['tfjs', 'onnx']).default('tfjs')),
+  ).action((flags) => generateCommand(flags));
+
+  common(
+    steeringOptions(
+      program
+        .command('eval')
+        .description(
+          'evaluate the adapted model with SVDecode on a test file (--compare: also without steering)',
+        )
+        .requiredOption('--model <dir|tiny>', MODEL_HELP)
+        .requiredOption('--adapter <dir>', 'PEFT adapter directory')
+        .requiredOption(
+          '--data <file>',
+          'test rows (.jsonl multiple choice or prompt/completion, TruthfulQA .csv/.json)',
+        )
+        .option('--compare', 'also evaluate without steering, side by side')
+        .option('--limit <n>', 'evaluate the first n rows only', number({ min: 1, integer: true })),
+    ),
+  ).action((flags) => evalCommand(flags));
+
+  common(
+    program
+      .command('export-onnx')
+      .description('export the model (adapter merged, or paired with --paired) to the Optimum ONNX layout')
+      .requiredOption('--model <dir|tiny>', MODEL_HELP)
+      .option('--adapter <dir>', 'PEFT adapter (LoRA or IA3) to merge or pair')
+      .option('--paired', 'keep the adapter as a branch switched per row (steered decoding on ONNX)')
+      .requiredOption('--out <dir>', 'directory to write'),
+  ).action((flags) => exportOnnxCommand(flags));
+
+  common(program.command('info').description('backends available and active here, with versions')).action(
+    (flags) => infoCommand(flags),
+  );
+  return program;
+}

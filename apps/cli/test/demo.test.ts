@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { svdecode } from './run-cli.js';
+
+describe('svdecode demo (the README main job) on the embedded default', () => {
+  it('prints the base / PEFT / PEFT + SVDecode table and generations side by side', async () => {
+    const r = await svdecode(['demo']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/task capitals: test-split accuracy/);
+    expect(r.stdout).toMatch(/^ {2}base model\s+\d+\.\d %\s+\d+\.\d %$/m);
+    expect(r.stdout).toMatch(/^ {2}lora \(1 epoch\)\s+\d+\.\d %\s+\d+\.\d %$/m);
+    expect(r.stdout).toMatch(/^ {2}lora \+ SVDecode\s+\d+\.\d %\s+\d+\.\d %$/m);
+    expect(r.stdout).toMatch(/mu_bar = -?\d/);
+    expect(r.stdout).toMatch(/generations \(PEFT \| PEFT \+ SVDecode\)/);
+    // progress reached stderr, not stdout
+    expect(r.stderr).toMatch(/warm-start: 134\/134/);
+    expect(r.stdout).not.toMatch(/warm-start:/);
+  });
+
+  it('--json on another task and method', async () => {
+    const r = await svdecode(['demo', '--task', 'capitals-open', '--method', 'ia3', '--json', '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json).toMatchObject({ task: 'capitals-open', method: 'ia3', aggregate: 'optimal', alpha: 0.1 });
+    expect(Number.isFinite(json.muBar)).toBe(true);
+    expect(json.muBar).toBe(json.aggregates.optimal);
+    for (const v of ['base', 'peft', 'svdecode']) {
+      expect(json[v].accuracy).toBeGreaterThanOrEqual(0);
+      expect(json[v].accuracy).toBeLessThanOrEqual(1);
+      expect(json[v].likelihoodAccuracy).toBeNull(); // open-ended: exact match only
+    }
+    expect(json.examples).toHaveLength(3);
+    expect(r.stderr).toBe('');
+  });
+});

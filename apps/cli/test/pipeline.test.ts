@@ -1,0 +1,295 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { scratch, svdecode, TASKS } from './run-cli.js';
+
+// the whole workflow on the embedded model, as a user runs it, on small slices of the capitals task
+const dir = scratch();
+const slice = (split: string, n: number) => {
+  const file = join(dir, `${split}.jsonl`);
+  const rows = readFileSync(join(TASKS, 'capitals', `${split}.jsonl`), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(0, n);
+  writeFileSync(file, `${rows.join('\n')}\n`);
+  return file;
+};
+const PROMPT = 'The capital of Georgia is';
+
+describe('svdecode warmstart -> calibrate -> generate -> eval -> export-onnx -> generate --backend onnx', () => {
+  const adapter = join(dir, 'lora');
+  const steeringFile = join(dir, 'steering.json');
+  const onnxDir = join(dir, 'onnx');
+  // biome-ignore lint/suspicious/noExplicitAny: JSON the CLI printed
+  let steering: Record<string, any>;
+
+  beforeAll(async () => {
+    const train = await svdecode([
+      'warmstart',
+      '--model',
+      'tiny',
+      '--data',
+      slice('train', 24),
+      '--method',
+      'lora',
+      '--lr',
+      '1e-3',
+      '--out',
+      adapter,
+      '--json',
+    ]);
+    expect(train.code, train.stderr).toBe(0);
+    const summary = JSON.parse(train.stdout);
+    expect(summary).toMatchObject({ method: 'lora', steps: 24, interrupted: false });
+    // progress went to stderr as plain lines (no TTY here)
+    expect(train.stderr).toMatch(/warm-start: 24\/24/);
+
+    const cal = await svdecode([
+      'calibrate',
+      '--model',
+      'tiny',
+      '--adapter',
+      adapter,
+      '--data',
+      slice('calibration', 10),
+      '--out',
+      steeringFile,
+    ]);
+    expect(cal.code, cal.stderr).toBe(0);
+    expect(cal.stdout).toMatch(/mu_bar = /);
+    expect(cal.stdout).toMatch(/per-token mu\*/);
+    steering = JSON.parse(readFileSync(steeringFile, 'utf8'));
+  });
+
+  it('warmstart writes a PEFT adapter directory', () => {
+    const config = JSON.parse(readFileSync(join(adapter, 'adapter_config.json'), 'utf8'));
+    expect(config.peft_type).toBe('LORA');
+    expect(existsSync(join(adapter, 'adapter_model.safetensors'))).toBe(true);
+  });
+
+  it('calibrate records mu_bar (optimal by default), every aggregate, the distribution and fingerprints', () => {
+    expect(steering.aggregate).toBe('optimal');
+    expect(steering.muBar).toBe(steering.aggregates.optimal);
+    expect(Number.isFinite(steering.aggregates.mean)).toBe(true);
+    for (const k of ['median', 'trimmed', 'pooled']) expect(typeof steering.aggregates[k]).toBe('number');
+    expect(steering.alpha).toBe(0.1);
+    expect(steering.lambda).toBe('-Infinity');
+    expect(steering.distribution.count).toBeGreaterThan(10);
+    expect(steering.distribution.histogram.counts.length).toBe(20);
+    expect(steering.base.fingerprint).toMatch(/^sha256:/);
+    expect(steering.adapter.fingerprint).toMatch(/^sha256:/);
+  });
+
+  it("calibrate --aggregate mean uses the paper's mean", async () => {
+    const out = join(dir, 'steering-mean.json');
+    const r = await svdecode([
+      'calibrate',
+      '--model',
+      'tiny',
+      '--adapter',
+      adapter,
+      '--data',
+      join(dir, 'calibration.jsonl'),
+      '--out',
+      out,
+      '--aggregate',
+      'mean',
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.muBar).toBeCloseTo(steering.aggregates.mean, 10);
+    expect(json.aggregate).toBe('mean');
+  });
+
+  // biome-ignore lint/suspicious/noExplicitAny: JSON the CLI printed
+  let tfjsSteered: Record<string, any>;
+  it('generate --json: steered with the file, plain with --no-steer, and --mu sets the strength', async () => {
+    const steered = await svdecode([
+      'generate',
+      '--model',
+      'tiny',
+      '--adapter',
+      adapter,
+      '--steering',
+      steeringFile,
+      '--prompt',
+      PROMPT,
+      '--max-new-tokens',
+      '8',
+      '--json',
+    ]);
+    expect(steered.code, steered.stderr).toBe(0);
+    tfjsSteered = JSON.parse(steered.stdout);
+    expect(tfjsSteered).toMatchObject({
+      prompt: PROMPT,
+      mu: steering.muBar,
+      strategy: 'greedy',
+      backend: 'tfjs',
+    });
+    expect(tfjsSteered.tokens.length).toBeGreaterThan(0);
+    expect(tfjsSteered.promptTokens[0]).toBe(1); // BOS
+
+    const plain = JSON.parse(
+      (
+        await svdecode([
+          'generate',
+          '--model',
+          'tiny',
+          '--adapter',
+          adapter,
+          '--no-steer',
+          '--prompt',
+          PROMPT,
+          '--max-new-tokens',
+          '8',
+          '--json',
+        ])
+      ).stdout,
+    );
+    expect(plain.mu).toBeNull();
+    const zero = JSON.parse(
+      (
+        await svdecode([
+          'generate',
+          '--model',
+          'tiny',
+          '--adapter',
+          adapter,
+          '--mu',
+          '0',
+          '--prompt',
+          PROMPT,
+          '--max-new-tokens',
+          '8',
+          '--json',
+        ])
+      ).stdout,
+    );
+    // mu = 0 is the identity: steered decoding equals plain decoding
+    expect(zero.mu).toBe(0);
+    expect(zero.tokens).toEqual(plain.tokens);
+    const strong = JSON.parse(
+      (
+        await svdecode([
+          'generate',
+          '--model',
+          'tiny',
+          '--adapter',
+          adapter,
+          '--mu',
+          '-50',
+          '--prompt',
+          PROMPT,
+          '--max-new-tokens',
+          '8',
+          '--json',
+        ])
+      ).stdout,
+    );
+    expect(strong.mu).toBe(-50);
+  });
+
+  it('generate without --json streams the text', async () => {
+    const r = await svdecode(['generate', '--model', 'tiny', '--prompt', PROMPT, '--max-new-tokens', '4']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().length).toBeGreaterThan(0);
+  });
+
+  it('eval --compare --json gives plain and steered metrics side by side with mu_bar', async () => {
+    const r = await svdecode([
+      'eval',
+      '--model',
+      'tiny',
+      '--adapter',
+      adapter,
+      '--steering',
+      steeringFile,
+      '--data',
+      join(TASKS, 'capitals', 'test.jsonl'),
+      '--compare',
+      '--limit',
+      '6',
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json).toMatchObject({ format: 'multiple-choice', rows: 6, muBar: steering.muBar, alpha: 0.1 });
+    for (const side of [json.plain, json.steered]) {
+      expect(side.accuracy).toBeGreaterThanOrEqual(0);
+      expect(side.accuracy).toBeLessThanOrEqual(1);
+      expect(side.likelihoodAccuracy).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it('export-onnx --paired, then generate --backend onnx gives the tfjs tokens', async () => {
+    const exp = await svdecode([
+      'export-onnx',
+      '--model',
+      'tiny',
+      '--adapter',
+      adapter,
+      '--paired',
+      '--out',
+      onnxDir,
+    ]);
+    expect(exp.code, exp.stderr).toBe(0);
+    expect(existsSync(join(onnxDir, 'onnx', 'model.onnx'))).toBe(true);
+    const r = await svdecode([
+      'generate',
+      '--model',
+      onnxDir,
+      '--backend',
+      'onnx',
+      '--steering',
+      steeringFile,
+      '--prompt',
+      PROMPT,
+      '--max-new-tokens',
+      '8',
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const onnx = JSON.parse(r.stdout);
+    expect(onnx.backend).toBe('onnx');
+    expect(onnx.tokens).toEqual(tfjsSteered.tokens);
+  });
+
+  it('info --json names the active backends', async () => {
+    const r = await svdecode(['info', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const info = JSON.parse(r.stdout);
+    expect(info.backends.tfjs.active).toMatch(/wasm|tfjs-node|cpu/);
+    expect(info.backends.onnx.version).toMatch(/^\d+\.\d+/);
+  });
+
+  it('Ctrl-C during warmstart stops cleanly: the adapter is saved as it is, exit code 130', async () => {
+    const out = join(dir, 'interrupted');
+    let sent = false;
+    const r = await svdecode(
+      [
+        'warmstart',
+        '--model',
+        'tiny',
+        '--data',
+        join(TASKS, 'capitals', 'train.jsonl'),
+        '--method',
+        'ia3',
+        '--out',
+        out,
+      ],
+      {
+        onStderr: (text, child) => {
+          if (!sent && /warm-start: [1-9]/.test(text)) {
+            sent = true;
+            child.kill('SIGINT');
+          }
+        },
+      },
+    );
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/ABORTED/);
+    expect(existsSync(join(out, 'adapter_model.safetensors'))).toBe(true);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});

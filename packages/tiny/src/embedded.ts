@@ -1,0 +1,34 @@
+import { fileURLToPath } from 'node:url';
+import { loadTfjsModel, type TfjsCausalLM } from '@svdecode/backend-tfjs';
+import type { Tokenizer } from '@svdecode/core';
+import { loadModelDirectory } from '@svdecode/hf-io';
+
+/** The committed model directory (Hugging Face layout: config.json, model.safetensors, tokenizer.json). */
+export const TINY_MODEL_DIR = fileURLToPath(new URL('../model/', import.meta.url));
+/** The committed task sets: `<dir>/<task>/{train,calibration,test}.jsonl`. */
+export const TINY_TASKS_DIR = fileURLToPath(new URL('../data/tasks/', import.meta.url));
+
+/** The four task sets, by the names the CLI uses. */
+export const TASKS = ['capitals', 'sentiment', 'wordnet', 'capitals-open'] as const;
+export type TaskName = (typeof TASKS)[number];
+export type Split = 'train' | 'calibration' | 'test';
+
+/** Path of one split of one task. */
+export function taskFile(task: TaskName, split: Split): string {
+  return `${TINY_TASKS_DIR}${task}/${split}.jsonl`;
+}
+
+/** How a task's test split is scored. */
+export function taskKind(task: TaskName): 'multiple-choice' | 'open-ended' {
+  return task === 'capitals-open' ? 'open-ended' : 'multiple-choice';
+}
+
+/** Loads the embedded model on the tfjs backend, with its tokenizer. */
+export async function loadTiny(): Promise<{ model: TfjsCausalLM; tokenizer: Tokenizer }> {
+  const dir = await loadModelDirectory(TINY_MODEL_DIR, { tokenizer: 'required' });
+  try {
+    return { model: await loadTfjsModel(dir), tokenizer: dir.tokenizer! };
+  } finally {
+    await dir.close();
+  }
+}

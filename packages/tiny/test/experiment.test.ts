@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeRows, loadTiny, runExperiment } from '../src/index.js';
+
+process.env.SVDECODE_QUIET = '1';
+
+describe('runExperiment on the embedded model', () => {
+  let tiny: Awaited<ReturnType<typeof loadTiny>>;
+  beforeAll(async () => {
+    tiny = await loadTiny();
+  });
+  afterAll(() => tiny.model.dispose());
+
+  it('encodes rows with BOS before the prompt and EOS after the completion', () => {
+    const [row] = encodeRows(tiny.tokenizer, [{ prompt: 'Q: x', completion: ' y' }]);
+    expect(row!.prompt[0]).toBe(tiny.tokenizer.bosTokenId);
+    expect(row!.completion.at(-1)).toBe(tiny.tokenizer.eosTokenIds[0]);
+    expect(tiny.tokenizer.decode(row!.completion, { skipSpecialTokens: true })).toBe(' y');
+  });
+
+  it('warm-starts one epoch, calibrates mu_bar and evaluates the three variants', async () => {
+    const phases = new Set<string>();
+    const r = await runExperiment({
+      task: 'capitals-open',
+      method: 'lora',
+      ...tiny,
+      onProgress: (e) => phases.add(e.phase === 'evaluate' ? `evaluate ${e.variant}` : e.phase),
+    });
+    expect([...phases]).toEqual(['warm-start', 'calibrate', 'evaluate base', 'evaluate peft', 'evaluate svdecode']);
+    expect(r.warmStart.steps).toBe(134); // one epoch of the 134 training rows at batch 1
+    expect(r.muBar).toBe(r.calibration.optimal);
+    expect(Number.isFinite(r.muBar)).toBe(true);
+    expect(r.calibration.count).toBeGreaterThan(45); // completion tokens of the 45 calibration rows
+    for (const m of [r.base!, r.peft, r.svdecode]) {
+      expect(m.rows).toHaveLength(45);
+      expect(m.accuracy).toBe(m.rows.filter((x) => x.isCorrect).length / 45);
+    }
+    // training changed the model: the adapted model answers differently from the base model
+    expect(r.peft.rows.map((x) => x.generated)).not.toEqual(r.base!.rows.map((x) => x.generated));
+  }, 120_000);
+
+  it('with the paper\'s mean as the aggregate', async () => {
+    const r = await runExperiment({ task: 'capitals-open', method: 'ia3', ...tiny, aggregate: 'mean', evaluateBase: false });
+    expect(r.muBar).toBe(r.calibration.mean);
+    expect(r.base).toBeUndefined();
+  }, 120_000);
+});
