@@ -6,7 +6,8 @@ const V = 5;
 function logitsFor(tokens: ArrayLike<number>, shift: number): Float32Array {
   const out = new Float32Array(tokens.length * V);
   for (let t = 0; t < tokens.length; t++)
-    for (let v = 0; v < V; v++) out[t * V + v] = Math.sin(1 + v * 1.7 + t * 0.3 + tokens[t]! * 0.9) * 2 + (v === 2 ? shift : 0);
+    for (let v = 0; v < V; v++)
+      out[t * V + v] = Math.sin(1 + v * 1.7 + t * 0.3 + tokens[t]! * 0.9) * 2 + (v === 2 ? shift : 0);
   return out;
 }
 const model = {

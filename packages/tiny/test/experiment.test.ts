@@ -25,7 +25,13 @@ describe('runExperiment on the embedded model', () => {
       ...tiny,
       onProgress: (e) => phases.add(e.phase === 'evaluate' ? `evaluate ${e.variant}` : e.phase),
     });
-    expect([...phases]).toEqual(['warm-start', 'calibrate', 'evaluate base', 'evaluate peft', 'evaluate svdecode']);
+    expect([...phases]).toEqual([
+      'warm-start',
+      'calibrate',
+      'evaluate base',
+      'evaluate peft',
+      'evaluate svdecode',
+    ]);
     expect(r.warmStart.steps).toBe(134); // one epoch of the 134 training rows at batch 1
     expect(r.muBar).toBe(r.calibration.optimal);
     expect(Number.isFinite(r.muBar)).toBe(true);
@@ -38,8 +44,14 @@ describe('runExperiment on the embedded model', () => {
     expect(r.peft.rows.map((x) => x.generated)).not.toEqual(r.base!.rows.map((x) => x.generated));
   }, 120_000);
 
-  it('with the paper\'s mean as the aggregate', async () => {
-    const r = await runExperiment({ task: 'capitals-open', method: 'ia3', ...tiny, aggregate: 'mean', evaluateBase: false });
+  it("with the paper's mean as the aggregate", async () => {
+    const r = await runExperiment({
+      task: 'capitals-open',
+      method: 'ia3',
+      ...tiny,
+      aggregate: 'mean',
+      evaluateBase: false,
+    });
     expect(r.muBar).toBe(r.calibration.mean);
     expect(r.base).toBeUndefined();
   }, 120_000);
