@@ -7,6 +7,7 @@ import { evalCommand } from './commands/eval.js';
 import { exportOnnxCommand } from './commands/export-onnx.js';
 import { generateCommand } from './commands/generate.js';
 import { infoCommand } from './commands/info.js';
+import { serveCommand } from './commands/serve.js';
 import { warmstartCommand } from './commands/warmstart.js';
 import { number } from './options.js';
 import { AGGREGATES } from './steering-file.js';
@@ -177,6 +178,25 @@ export function buildProgram(): Command {
       .option('--paired', 'keep the adapter as a branch switched per row (steered decoding on ONNX)')
       .requiredOption('--out <dir>', 'directory to write'),
   ).action((flags) => exportOnnxCommand(flags));
+
+  common(
+    program
+      .command('serve')
+      .description('start the demo server and web page (PEFT vs PEFT + SVDecode side by side)')
+      .option('--model <dir|tiny>', MODEL_HELP, 'tiny')
+      .option('--adapter <dir>', 'PEFT adapter directory (default with tiny: its demo LoRA)')
+      .option('--steering <file>', 'steering.json (default with tiny: its demo steering file)')
+      .option('--host <address>', 'interface to bind (only this machine by default)', '127.0.0.1')
+      .option('--port <n>', 'TCP port (0: any free one)', number({ min: 0, max: 65535, integer: true }), 8787)
+      .option('--max-active <n>', 'generations running at once', number({ min: 1, integer: true }), 2)
+      .option(
+        '--max-queued <n>',
+        'generations waiting; beyond: HTTP 429',
+        number({ min: 0, integer: true }),
+        8,
+      ),
+    false,
+  ).action((flags) => serveCommand(flags));
 
   common(program.command('info').description('backends available and active here, with versions')).action(
     (flags) => infoCommand(flags),

@@ -32,3 +32,7 @@ export async function loadTiny(): Promise<{ model: TfjsCausalLM; tokenizer: Toke
     await dir.close();
   }
 }
+
+/** The LoRA adapter and steering file `svdecode serve` uses by default (made by scripts/build-demo.mjs). */
+export const TINY_DEMO_ADAPTER_DIR = fileURLToPath(new URL('../demo/lora/', import.meta.url));
+export const TINY_DEMO_STEERING_FILE = fileURLToPath(new URL('../demo/steering.json', import.meta.url));

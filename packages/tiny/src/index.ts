@@ -1,5 +1,14 @@
 export type { Split, TaskName } from './embedded.js';
-export { loadTiny, TASKS, TINY_MODEL_DIR, TINY_TASKS_DIR, taskFile, taskKind } from './embedded.js';
+export {
+  loadTiny,
+  TASKS,
+  TINY_DEMO_ADAPTER_DIR,
+  TINY_DEMO_STEERING_FILE,
+  TINY_MODEL_DIR,
+  TINY_TASKS_DIR,
+  taskFile,
+  taskKind,
+} from './embedded.js';
 export type { Decoder, RowOutcome, SplitMetrics } from './evaluate-task.js';
 export { evaluateChoices, evaluateOpenEnded } from './evaluate-task.js';
 export type { Aggregate, ExperimentEvent, ExperimentOptions, ExperimentResult } from './experiment.js';

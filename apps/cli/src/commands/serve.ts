@@ -1,0 +1,64 @@
+import { resolve } from 'node:path';
+import { startServer } from '@svdecode/demo-server';
+import { TINY_DEMO_ADAPTER_DIR, TINY_DEMO_STEERING_FILE } from '@svdecode/tiny';
+import { loadTfjs } from '../models.js';
+import type { CommonFlags } from '../options.js';
+import { note } from '../progress.js';
+import { checkSteeringMatches, readSteeringFile } from '../steering-file.js';
+
+export interface ServeFlags extends CommonFlags {
+  model: string;
+  adapter?: string;
+  steering?: string;
+  host: string;
+  port: number;
+  maxActive: number;
+  maxQueued: number;
+}
+
+/** Starts the demo server; on the embedded model it defaults to the committed demo adapter and steering file. */
+export async function serveCommand(flags: ServeFlags): Promise<void> {
+  const embedded = flags.model === 'tiny' && flags.adapter === undefined;
+  const adapterDir = flags.adapter ?? (flags.model === 'tiny' ? TINY_DEMO_ADAPTER_DIR : undefined);
+  const steeringPath = flags.steering ?? (embedded ? TINY_DEMO_STEERING_FILE : undefined);
+  if (!adapterDir) {
+    const { SvdecodeError } = await import('@svdecode/core');
+    throw new SvdecodeError('BAD_ARGUMENT', 'serve needs --adapter for a model other than tiny', {
+      hint: 'The page compares PEFT alone with PEFT + SVDecode; make an adapter with svdecode warmstart.',
+    });
+  }
+  const loaded = await loadTfjs(flags.model, adapterDir);
+  let steering = null;
+  if (steeringPath) {
+    const file = await readSteeringFile(steeringPath);
+    checkSteeringMatches(file, steeringPath, loaded.provenance);
+    steering = {
+      muBar: file.muBar,
+      alpha: file.alpha,
+      aggregate: file.aggregate,
+      count: file.distribution.count,
+      histogram: file.distribution.histogram,
+    };
+  }
+  const { url } = await startServer(
+    {
+      adapted: loaded.adapted!,
+      tokenizer: loaded.tokenizer,
+      steering,
+      description: {
+        model: flags.model === 'tiny' ? 'tiny (embedded)' : loaded.dir,
+        adapter: embedded ? 'tiny demo LoRA (capitals)' : resolve(adapterDir),
+        steeringFile: steeringPath ? resolve(steeringPath) : null,
+        backend: 'tfjs',
+      },
+    },
+    {
+      host: flags.host,
+      port: flags.port,
+      limits: { maxActive: flags.maxActive, maxQueued: flags.maxQueued },
+    },
+  );
+  note(`svdecode demo server on ${url} (Ctrl-C or SIGTERM stops it)`, flags.quiet);
+  // keep running: the server owns the process until a signal shuts it down
+  await new Promise(() => {});
+}

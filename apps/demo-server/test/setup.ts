@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { loadAdapter } from '@svdecode/peft';
+import { loadTiny, TINY_DEMO_ADAPTER_DIR, TINY_DEMO_STEERING_FILE } from '@svdecode/tiny';
+import type { DemoSetup } from '../src/index.js';
+
+process.env.SVDECODE_QUIET = '1';
+
+/** The embedded model with its committed demo adapter and steering file, as `svdecode serve` starts it. */
+export async function demoSetup(): Promise<DemoSetup & { dispose(): void; liveSessions(): number }> {
+  const { model, tokenizer } = await loadTiny();
+  const adapted = await loadAdapter(model, TINY_DEMO_ADAPTER_DIR, { tokenizer });
+  const file = JSON.parse(readFileSync(TINY_DEMO_STEERING_FILE, 'utf8'));
+  return {
+    adapted,
+    tokenizer,
+    steering: {
+      muBar: file.muBar,
+      alpha: file.alpha,
+      aggregate: file.aggregate,
+      count: file.distribution.count,
+      histogram: file.distribution.histogram,
+    },
+    description: { model: 'tiny', adapter: 'demo lora', steeringFile: 'demo/steering.json', backend: 'tfjs' },
+    liveSessions: () => adapted.liveSessions,
+    dispose: () => {
+      adapted.dispose();
+      model.dispose();
+    },
+  };
+}
+
+/** Server-sent events of a response body, in order. */
+export function parseEvents(text: string): Array<{ event: string; data: Record<string, unknown> }> {
+  return text
+    .split('\n\n')
+    .filter((b) => b.trim() !== '')
+    .map((block) => ({
+      event: /^event: (.*)$/m.exec(block)![1]!,
+      data: JSON.parse(/^data: (.*)$/m.exec(block)![1]!),
+    }));
+}
