@@ -17,7 +17,10 @@ describe('svdecode serve', () => {
       child.on('exit', () => reject(new Error(`exited early: ${stderr}`)));
     });
     expect(await (await fetch(`${url}/health`)).json()).toMatchObject({ status: 'ok' });
-    const info = await (await fetch(`${url}/v1/info`)).json();
+    const info = (await (await fetch(`${url}/v1/info`)).json()) as {
+      model: string;
+      steering: { muBar: number };
+    };
     expect(info.model).toBe('tiny (embedded)');
     expect(Number.isFinite(info.steering.muBar)).toBe(true);
     expect(await (await fetch(url)).text()).toContain('PEFT + SVDecode');

@@ -214,7 +214,7 @@ describe('limits on a listening server', () => {
   /** Waits until no generation runs (a disconnected client's generation stops within a step). */
   const untilIdle = async () => {
     for (let i = 0; i < 200; i++) {
-      const health = await (await fetch(`http://127.0.0.1:${port}/health`)).json();
+      const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { active: number };
       if (health.active === 0 && setup.liveSessions() === 0) return;
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -233,7 +233,7 @@ describe('limits on a listening server', () => {
       body: JSON.stringify({ prompt: 'x', max_new_tokens: 2 }),
     });
     expect(busy.status).toBe(429);
-    expect((await busy.json()).error.code).toBe('BUSY');
+    expect(((await busy.json()) as { error: { code: string } }).error.code).toBe('BUSY');
     running.destroy();
     await untilIdle();
   });

@@ -49,7 +49,7 @@ describe('the demo page in headless Chromium', () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(url);
-    await page.waitForFunction(() => document.querySelectorAll('#histogram rect.hist-bar').length > 0);
+    await page.waitForSelector('#histogram rect.hist-bar');
     expect(await page.inputValue('#mu')).toBe(String(setup.steering!.muBar));
     await page.fill('#prompt', 'The capital of Georgia is');
     await page.click('#go');
