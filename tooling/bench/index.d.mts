@@ -15,3 +15,20 @@ export declare function allocationCheck(
 ): Promise<{ steps: number; gcs: number; bytesPerStep: number }>;
 export declare function table(rows: Array<Record<string, unknown>>): string;
 export declare function fmt(ms: number): string;
+export interface BenchEntry {
+  name: string;
+  value: number;
+  unit: string;
+  baseline?: string;
+  baselineValue?: number;
+  ratio?: number;
+  p10?: number;
+  p90?: number;
+  runs?: number;
+  target?: string;
+  group?: string;
+  /** Plot series name and x value (for tokens/s against sequence length). */
+  series?: string;
+  x?: number;
+}
+export declare function record(entry: BenchEntry): void;

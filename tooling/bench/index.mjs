@@ -1,5 +1,6 @@
 // Benchmark harness shared by every package's bench/ scripts. Candidates are measured interleaved
 // (round-robin) so that machine noise hits them alike, and ratios come from one run.
+import { appendFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
 
@@ -84,3 +85,15 @@ export function table(rows) {
 }
 
 export const fmt = (ms) => (ms >= 1 ? `${ms.toFixed(2)} ms` : `${(ms * 1000).toFixed(0)} us`);
+
+/**
+ * Records one measurement for the aggregated report (`pnpm bench` at the root sets
+ * SVDECODE_BENCH_RESULTS to a JSON-lines file; without it this does nothing).
+ * @param {{ name: string, value: number, unit: string, baseline?: string, baselineValue?: number,
+ *   ratio?: number, p10?: number, p90?: number, runs?: number, target?: string, group?: string }} entry
+ */
+export function record(entry) {
+  const file = process.env.SVDECODE_BENCH_RESULTS;
+  if (!file) return;
+  appendFileSync(file, `${JSON.stringify({ ...entry, machine: machine() })}\n`);
+}

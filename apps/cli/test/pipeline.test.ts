@@ -222,6 +222,60 @@ describe('svdecode warmstart -> calibrate -> generate -> eval -> export-onnx -> 
     }
   });
 
+  it('--data in the other formats: multiple-choice rows for calibrate, TruthfulQA.csv for eval', async () => {
+    // multiple-choice rows train and calibrate on their correct answer (here: the test split's format)
+    const mc = join(dir, 'mc.jsonl');
+    const rows = readFileSync(join(TASKS, 'capitals', 'test.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(0, 5);
+    writeFileSync(mc, `${rows.join('\n')}\n`);
+    const cal = await svdecode([
+      'calibrate',
+      '--model',
+      'tiny',
+      '--adapter',
+      adapter,
+      '--data',
+      mc,
+      '--out',
+      join(dir, 'mc-steering.json'),
+      '--json',
+    ]);
+    expect(cal.code, cal.stderr).toBe(0);
+    expect(JSON.parse(cal.stdout).calibration.rows).toBe(5);
+
+    const csv = join(dir, 'TruthfulQA.csv');
+    writeFileSync(
+      csv,
+      [
+        'Type,Category,Question,Best Answer,Correct Answers,Incorrect Answers,Source',
+        'Adversarial,Geography,What is the capital of Georgia?,Tbilisi,Tbilisi; Tiflis,Batumi; Kutaisi,x',
+        'Adversarial,Geography,What is the capital of Peru?,Lima,Lima,Cusco; Arequipa,x',
+      ].join('\n'),
+    );
+    const r = await svdecode([
+      'eval',
+      '--model',
+      'tiny',
+      '--adapter',
+      adapter,
+      '--steering',
+      steeringFile,
+      '--data',
+      csv,
+      '--compare',
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json).toMatchObject({ format: 'truthfulqa', rows: 2 });
+    for (const name of ['mc1 (paper)', 'MC2 (original TruthfulQA)', 'mc2 (lm-evaluation-harness)']) {
+      expect(json.plain[name]).toBeGreaterThanOrEqual(0);
+      expect(json.steered[name]).toBeLessThanOrEqual(1);
+    }
+  });
+
   it('export-onnx --paired, then generate --backend onnx gives the tfjs tokens', async () => {
     const exp = await svdecode([
       'export-onnx',

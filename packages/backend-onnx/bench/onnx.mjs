@@ -6,13 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AutoModelForCausalLM, env, Tensor } from '@huggingface/transformers';
 import { randomLlama } from '@svdecode/backend-tfjs';
-import { machine, table } from '@svdecode/bench';
+import { machine, record, table } from '@svdecode/bench';
+import { pairSessions } from '@svdecode/core';
 import { AdaptedModel, createAdapter, defaultAdapterConfig } from '@svdecode/peft';
 import { generateAll } from '@svdecode/sampler';
 import { exportOnnx, loadOnnxModel } from '../dist/index.js';
 
 process.env.SVDECODE_QUIET = '1';
 const NEW = 48;
+const ROUNDS = 11;
 const prompt = Array.from({ length: 16 }, (_, i) => 3 + ((i * 7919) % 30000));
 const root = await mkdtemp(join(tmpdir(), 'svdecode-onnx-bench-'));
 try {
@@ -55,22 +57,50 @@ try {
       generateAll(merged.createSession(), prompt, { maxNewTokens: NEW }),
     'onnx, steered (paired export)': () =>
       generateAll(paired.createPairedSession(), prompt, { maxNewTokens: NEW, steer: { mu: 0.5 } }),
+    'onnx, steered (unpaired: base + merged sessions)': () =>
+      generateAll(pairSessions(plain.createSession(), merged.createSession()), prompt, {
+        maxNewTokens: NEW,
+        steer: { mu: 0.5 },
+      }),
     'tfjs-wasm, greedy': () => generateAll(tfjs.createSession(), prompt, { maxNewTokens: NEW }),
   };
   const times = Object.fromEntries(Object.keys(candidates).map((k) => [k, []]));
   for (const fn of Object.values(candidates)) await fn(); // warm-up
-  for (let round = 0; round < 7; round++) {
+  for (let round = 0; round < ROUNDS; round++) {
     for (const [name, fn] of Object.entries(candidates)) {
       const t0 = process.hrtime.bigint();
       await fn();
       times[name].push(Number(process.hrtime.bigint() - t0) / 1e9);
     }
   }
-  const tps = Object.fromEntries(
-    Object.entries(times).map(([k, v]) => [k, NEW / v.sort((a, b) => a - b)[1]]),
+  // tokens/s: median of the 7 rounds, with the slowest and fastest round as the spread
+  const spread = Object.fromEntries(
+    Object.entries(times).map(([k, v]) => {
+      const sorted = [...v].sort((a, b) => a - b);
+      return [k, { median: NEW / sorted[ROUNDS >> 1], low: NEW / sorted[ROUNDS - 1], high: NEW / sorted[0] }];
+    }),
   );
+  const tps = Object.fromEntries(Object.entries(spread).map(([k, v]) => [k, v.median]));
+  const entry = (name, baseline, target) =>
+    record({
+      group: 'decode, 51.7M random Llama',
+      name,
+      value: tps[name],
+      unit: 'tokens/s',
+      p10: spread[name].low,
+      p90: spread[name].high,
+      runs: ROUNDS,
+      ...(baseline ? { baseline, baselineValue: tps[baseline], ratio: tps[name] / tps[baseline] } : {}),
+      ...(target ? { target } : {}),
+    });
+  entry('onnx (ours), greedy', 'transformers.js, greedy', '>= 1.0');
+  entry('transformers.js, greedy');
+  entry('onnx, plain adapted (merged LoRA)');
+  entry('onnx, steered (paired export)', 'onnx, plain adapted (merged LoRA)', '>= 0.75');
+  entry('onnx, steered (unpaired: base + merged sessions)', 'onnx, plain adapted (merged LoRA)');
+  entry('tfjs-wasm, greedy', 'onnx (ours), greedy');
   console.log(
-    `ONNX benchmark — random Llama 51.7M params, 16-token prompt + ${NEW} new tokens, median of 7 — onnxruntime-node 1.30 CPU, ${machine()}\n`,
+    `ONNX benchmark — random Llama 51.7M params, 16-token prompt + ${NEW} new tokens, median of ${ROUNDS} rounds — onnxruntime-node 1.30 CPU, ${machine()}\n`,
   );
   console.log(table(Object.entries(tps).map(([k, v]) => ({ decoding: k, 'tokens/s': v.toFixed(1) }))));
   console.log(

@@ -1,7 +1,7 @@
 // Decode speed of a ~54M-parameter random-init Llama (d = 512, 8 layers, 8 heads / 4 KV heads,
 // intermediate 1024, V = 32,000, untied) on the active tfjs backend: tokens/s with and without the
 // KV cache, and per-token time at position 512 against position 16, all in one run.
-import { fmt, machine, table } from '@svdecode/bench';
+import { fmt, machine, record, table } from '@svdecode/bench';
 import * as tf from '@tensorflow/tfjs-core';
 import { activeTfjsBackend, parameterCount, randomLlama } from '../dist/index.js';
 
@@ -79,6 +79,30 @@ const rows = [
   'tokens/s': (1000 / s.median).toFixed(1),
 }));
 console.log(table(rows));
+for (const [name, key, baseline] of [
+  ['tfjs KV-cached decode, position 16', 'cached16'],
+  ['tfjs KV-cached decode, position 512', 'cached512', 'cached16'],
+  ['tfjs without cache, 65-token context', 'full64', 'cached16'],
+]) {
+  const s = med(key);
+  record({
+    group: 'decode, 54M random Llama (tfjs)',
+    name,
+    value: 1000 / s.median,
+    unit: 'tokens/s',
+    p10: 1000 / s.p90,
+    p90: 1000 / s.p10,
+    runs: 5,
+    ...(baseline
+      ? {
+          baseline: 'position 16',
+          baselineValue: 1000 / med(baseline).median,
+          ratio: med(baseline).median / s.median,
+        }
+      : {}),
+    ...(key === 'cached512' ? { target: '>= 0.67 (time per token <= 1.5x)' } : {}),
+  });
+}
 console.log(
   `\nposition 512 / position 16: ${(med('cached512').median / med('cached16').median).toFixed(2)}x (target <= 1.5x)`,
 );

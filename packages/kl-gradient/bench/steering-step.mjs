@@ -4,7 +4,7 @@
 // Run: pnpm --filter @svdecode/kl-gradient bench   (builds first through turbo: pnpm bench)
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { allocationCheck, compare, fmt, machine, table } from '@svdecode/bench';
+import { allocationCheck, compare, fmt, machine, record, table } from '@svdecode/bench';
 import { createSteeringBuffers, steeringVector, steerLogits } from '../dist/index.js';
 
 const VOCABS = [32_000, 128_256, 151_936];
@@ -96,6 +96,28 @@ for (const v of VOCABS) {
     { runs: 41, inner: 5 },
   );
   const alloc = await allocationCheck(ours, 1000);
+  record({
+    group: 'steering step',
+    name: `steering step, V = ${v}`,
+    value: stats.ours.median,
+    unit: 'ms',
+    p10: stats.ours.p10,
+    p90: stats.ours.p90,
+    runs: stats.ours.runs,
+    baseline: 'log-sum-exp (floor)',
+    baselineValue: stats.lse.median,
+    ratio: stats.ours.median / stats.lse.median,
+    target: '<= 3',
+  });
+  record({
+    group: 'steering step',
+    name: `tfjs-wasm steering step / ours, V = ${v}`,
+    value: stats.tfjs.median,
+    unit: 'ms',
+    baseline: 'ours',
+    baselineValue: stats.ours.median,
+    ratio: stats.tfjs.median / stats.ours.median,
+  });
   rows.push({
     V: v,
     'log-sum-exp': fmt(stats.lse.median),

@@ -4,7 +4,7 @@
 // against plain adapted decoding.
 
 import { enableGradients, parameterCount, randomLlama } from '@svdecode/backend-tfjs';
-import { fmt, machine, table } from '@svdecode/bench';
+import { fmt, machine, record, table } from '@svdecode/bench';
 import * as tf from '@tensorflow/tfjs-core';
 import { AdaptedModel, createAdapter, defaultAdapterConfig, warmStart } from '../dist/index.js';
 
@@ -54,6 +54,11 @@ for (const method of METHODS) {
     await f.append([5]);
     f.dispose();
   });
+  const plainStep = await median(async () => {
+    const a = alone.fork();
+    await a.append([5]);
+    a.dispose();
+  });
   const separate = await median(async () => {
     const b = base.fork();
     const a = alone.fork();
@@ -75,6 +80,35 @@ for (const method of METHODS) {
   const plainPeak = await peak(alone.fork());
   const steeredPeak = await peak(paired.fork());
   const trainable = adapted.adapter.variables.reduce((a, v) => a + v.size, 0);
+  record({
+    group: 'decode, 51.7M random Llama',
+    name: `tfjs ${method}: steered decoding (paired, one batched step)`,
+    value: 1000 / pairedStep,
+    unit: 'tokens/s',
+    baseline: 'steered decoding (unpaired: two separate steps)',
+    baselineValue: 1000 / separate,
+    ratio: separate / pairedStep,
+  });
+  record({
+    group: 'decode, 51.7M random Llama',
+    name: `tfjs ${method}: steered (paired) vs plain adapted decoding`,
+    value: 1000 / pairedStep,
+    unit: 'tokens/s',
+    baseline: 'plain adapted decoding',
+    baselineValue: 1000 / plainStep,
+    ratio: plainStep / pairedStep,
+    target: '>= 0.75',
+  });
+  record({
+    group: 'memory',
+    name: `tfjs ${method}: peak tensor memory, steered / plain`,
+    value: steeredPeak,
+    unit: 'bytes',
+    baseline: 'plain adapted decoding',
+    baselineValue: plainPeak,
+    ratio: steeredPeak / plainPeak,
+    target: '<= 1.1',
+  });
   rows.push({
     method,
     'trainable params': trainable.toLocaleString('en-US'),
@@ -168,6 +202,15 @@ console.log(
     },
   ])}`,
 );
+record({
+  group: 'warm-start',
+  name: `LoRA warm-start (${(parameterCount(small) / 1e6).toFixed(1)}M random Llama)`,
+  value: lora.tokensPerSecond,
+  unit: 'tokens/s',
+  baseline: 'full fine-tuning',
+  baselineValue: tokens / fullSeconds,
+  ratio: lora.tokensPerSecond / (tokens / fullSeconds),
+});
 console.log(
   `LoRA / full fine-tuning throughput: ${(lora.tokensPerSecond / (tokens / fullSeconds)).toFixed(2)}x (model of ${(parameterCount(small) / 1e6).toFixed(1)}M params, 64-token rows)`,
 );

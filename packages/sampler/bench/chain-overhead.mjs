@@ -1,7 +1,7 @@
 // Per-token overhead of the full sampler chain (steer + top-k + top-p + seeded draw) at
 // V = 151,936 against plain argmax over the same logits, measured in one run; plus the chain
 // without steering, and a GC count over steady-state steps (zero allocations expected).
-import { allocationCheck, compare, fmt, machine, table } from '@svdecode/bench';
+import { allocationCheck, compare, fmt, machine, record, table } from '@svdecode/bench';
 import { draw, greedy, SamplerChain, steer, topK, topP } from '../dist/index.js';
 
 const V = 151_936;
@@ -33,6 +33,23 @@ const stats = compare(
   { runs: 41, inner: 5 },
 );
 const gc = await allocationCheck(() => full.sample(ctx), 1000);
+for (const [name, key] of [
+  ['sampler chain: steer + top-k + top-p + draw', 'chain'],
+  ['sampler chain: top-k + top-p + draw (no steering)', 'noSteer'],
+]) {
+  record({
+    group: 'sampler chain',
+    name: `${name}, V = ${V}`,
+    value: stats[key].median,
+    unit: 'ms',
+    p10: stats[key].p10,
+    p90: stats[key].p90,
+    runs: stats[key].runs,
+    baseline: 'argmax',
+    baselineValue: stats.argmax.median,
+    ratio: stats[key].median / stats.argmax.median,
+  });
+}
 console.log(
   table([
     { candidate: 'argmax (baseline)', median: fmt(stats.argmax.median), 'ratio to argmax': '1.00' },

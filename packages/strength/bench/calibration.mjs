@@ -1,7 +1,7 @@
 // Calibration cost per token: StrengthEstimator.add (steering vector + per-token mu* + what the
 // aggregates keep) against the steering step alone, and the time of summary() (sort + the exact
 // optimal solve) for a large calibration set.
-import { allocationCheck, compare, fmt, machine, table } from '@svdecode/bench';
+import { allocationCheck, compare, fmt, machine, record, table } from '@svdecode/bench';
 import { createSteeringBuffers, steeringVector } from '@svdecode/kl-gradient';
 import { StrengthEstimator } from '../dist/index.js';
 
@@ -29,6 +29,18 @@ for (const v of [32_000, 151_936]) {
       target = (target + 97) % v;
       estimator.add(a, b, target);
     },
+  });
+  record({
+    group: 'calibration',
+    name: `calibration math (estimator.add), V = ${v}`,
+    value: 1000 / stats.add.median,
+    unit: 'tokens/s',
+    p10: 1000 / stats.add.p90,
+    p90: 1000 / stats.add.p10,
+    runs: stats.add.runs,
+    baseline: 'steering vector alone',
+    baselineValue: 1000 / stats.step.median,
+    ratio: stats.step.median / stats.add.median,
   });
   rows.push({
     V: v,

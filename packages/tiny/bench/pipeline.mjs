@@ -1,0 +1,222 @@
+// The embedded model end to end: decode tokens/s plain vs steered (paired and unpaired) on tfjs and
+// ONNX, tokens/s against sequence length, peak RSS plain vs steered, warm-start tokens/s per PEFT
+// method, calibration tokens/s. One run, interleaved where compared.
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { exportOnnx, loadOnnxModel } from '@svdecode/backend-onnx';
+import { machine, record, table } from '@svdecode/bench';
+import { pairSessions } from '@svdecode/core';
+import { loadPromptCompletionJsonl } from '@svdecode/eval';
+import {
+  AdaptedModel,
+  createAdapter,
+  defaultAdapterConfig,
+  loadAdapter,
+  METHODS,
+  warmStart,
+} from '@svdecode/peft';
+import { generateAll } from '@svdecode/sampler';
+import { calibrate } from '@svdecode/strength';
+import { encodeRows, loadTiny, TINY_DEMO_ADAPTER_DIR, taskFile } from '../dist/index.js';
+
+process.env.SVDECODE_QUIET = '1';
+const NEW = 32;
+const GROUP = 'embedded model (1.97M params)';
+const { model, tokenizer } = await loadTiny();
+const adapted = await loadAdapter(model, TINY_DEMO_ADAPTER_DIR, { tokenizer });
+const prompt = [1, ...tokenizer.encode('The capital of Georgia is', { addSpecialTokens: false })];
+const root = await mkdtemp(join(tmpdir(), 'svdecode-tiny-bench-'));
+console.log(`embedded-model pipeline benchmark — ${machine()}\n`);
+
+async function rounds(candidates, n = 7) {
+  const times = Object.fromEntries(Object.keys(candidates).map((k) => [k, []]));
+  for (const fn of Object.values(candidates)) await fn();
+  for (let r = 0; r < n; r++) {
+    for (const [name, fn] of Object.entries(candidates)) {
+      const t0 = process.hrtime.bigint();
+      const tokens = await fn();
+      times[name].push(tokens / (Number(process.hrtime.bigint() - t0) / 1e9));
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(times).map(([k, v]) => {
+      const s = [...v].sort((a, b) => a - b);
+      return [k, { median: s[s.length >> 1], p10: s[0], p90: s.at(-1), runs: n }];
+    }),
+  );
+}
+const decoded = (r) => r.tokens.length;
+const options = { maxNewTokens: NEW, eosTokenIds: [] };
+const steer = { ...options, steer: { mu: 0.5 } };
+
+try {
+  // ONNX exports of the same base + demo adapter
+  await exportOnnx(model, join(root, 'base'));
+  await exportOnnx(adapted, join(root, 'merged'));
+  await exportOnnx(adapted, join(root, 'paired'), { paired: true });
+  const onnxBase = await loadOnnxModel(join(root, 'base'));
+  const onnxMerged = await loadOnnxModel(join(root, 'merged'));
+  const onnxPaired = await loadOnnxModel(join(root, 'paired'));
+
+  const decode = await rounds({
+    'tfjs plain adapted': async () => decoded(await generateAll(adapted.createSession(), prompt, options)),
+    'tfjs steered, paired': async () =>
+      decoded(await generateAll(adapted.createPairedSession(), prompt, steer)),
+    'tfjs steered, unpaired': async () =>
+      decoded(await generateAll(pairSessions(model.createSession(), adapted.createSession()), prompt, steer)),
+    'onnx plain adapted': async () => decoded(await generateAll(onnxMerged.createSession(), prompt, options)),
+    'onnx steered, paired': async () =>
+      decoded(await generateAll(onnxPaired.createPairedSession(), prompt, steer)),
+    'onnx steered, unpaired': async () =>
+      decoded(
+        await generateAll(pairSessions(onnxBase.createSession(), onnxMerged.createSession()), prompt, steer),
+      ),
+  });
+  const rows = [];
+  for (const [name, s] of Object.entries(decode)) {
+    const backend = name.split(' ')[0];
+    const baseline = `${backend} plain adapted`;
+    const isSteered = name !== baseline;
+    record({
+      group: GROUP,
+      name: `${name} decoding`,
+      value: s.median,
+      unit: 'tokens/s',
+      p10: s.p10,
+      p90: s.p90,
+      runs: s.runs,
+      ...(isSteered
+        ? { baseline, baselineValue: decode[baseline].median, ratio: s.median / decode[baseline].median }
+        : {}),
+      ...(name.endsWith('paired') && !name.endsWith('unpaired') ? { target: '>= 0.75' } : {}),
+    });
+    rows.push({
+      decoding: name,
+      'tokens/s (min–max)': `${s.median.toFixed(0)} (${s.p10.toFixed(0)}–${s.p90.toFixed(0)})`,
+      'vs plain adapted': isSteered ? (s.median / decode[baseline].median).toFixed(2) : '1.00',
+    });
+  }
+  console.log(table(rows));
+
+  // tokens/s against sequence length (one step appended to a session prefilled to each position)
+  const lengths = [16, 64, 128, 256, 448];
+  const filler = Array.from({ length: 512 }, (_, i) => 3 + ((i * 7919) % 2000));
+  const perLength = [];
+  for (const n of lengths) {
+    const plainAt = adapted.createSession();
+    await plainAt.append(filler.slice(0, n));
+    const pairedAt = adapted.createPairedSession();
+    await pairedAt.append(filler.slice(0, n));
+    const step = (session) => async () => {
+      const s = session.fork();
+      await s.append([5]);
+      s.dispose();
+      return 1;
+    };
+    const r = await rounds({ plain: step(plainAt), steered: step(pairedAt) }, 9);
+    plainAt.dispose();
+    pairedAt.dispose();
+    for (const mode of ['plain', 'steered']) {
+      record({
+        group: 'tokens/s vs sequence length (embedded model, tfjs)',
+        name: `${mode} at position ${n}`,
+        value: r[mode].median,
+        unit: 'tokens/s',
+        p10: r[mode].p10,
+        p90: r[mode].p90,
+        runs: r[mode].runs,
+        ...(mode === 'steered'
+          ? {
+              baseline: `plain at position ${n}`,
+              baselineValue: r.plain.median,
+              ratio: r.steered.median / r.plain.median,
+            }
+          : {}),
+        series: mode,
+        x: n,
+      });
+    }
+    perLength.push({
+      position: n,
+      'plain tokens/s': r.plain.median.toFixed(0),
+      'steered tokens/s': r.steered.median.toFixed(0),
+    });
+  }
+  console.log(`\n${table(perLength)}`);
+
+  // peak RSS: the same 4 x 64-token decode, plain or steered, each in a fresh process (3 each, interleaved)
+  const child = fileURLToPath(new URL('rss-child.mjs', import.meta.url));
+  const rss = { plain: [], steered: [] };
+  for (let i = 0; i < 3; i++)
+    for (const mode of ['plain', 'steered'])
+      rss[mode].push(
+        JSON.parse(execFileSync(process.execPath, [child, mode], { encoding: 'utf8' })).maxRssBytes,
+      );
+  const medianOf = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  record({
+    group: 'memory',
+    name: 'embedded model: peak RSS, steered decoding',
+    value: medianOf(rss.steered) / 2 ** 20,
+    unit: 'MiB',
+    baseline: 'plain adapted decoding',
+    baselineValue: medianOf(rss.plain) / 2 ** 20,
+    ratio: medianOf(rss.steered) / medianOf(rss.plain),
+    target: '<= 1.1',
+  });
+  console.log(
+    `\npeak RSS: plain ${(medianOf(rss.plain) / 2 ** 20).toFixed(0)} MiB, steered ${(medianOf(rss.steered) / 2 ** 20).toFixed(0)} MiB`,
+  );
+
+  // warm-start throughput per method (one epoch over 40 capitals rows) and calibration throughput
+  const train = encodeRows(
+    tokenizer,
+    (await loadPromptCompletionJsonl(taskFile('capitals', 'train'))).slice(0, 40),
+  );
+  const warm = [];
+  for (const method of METHODS) {
+    const fresh = new AdaptedModel(
+      model,
+      createAdapter(model, defaultAdapterConfig(method, model), { seed: 0 }),
+    );
+    const result = await warmStart(fresh, train, { learningRate: 1e-3 });
+    record({
+      group: 'warm-start',
+      name: `embedded model: ${method} warm-start`,
+      value: result.tokensPerSecond,
+      unit: 'tokens/s',
+    });
+    warm.push({ method, 'tokens/s': result.tokensPerSecond.toFixed(0) });
+    fresh.dispose();
+  }
+  console.log(`\n${table(warm)}`);
+  const calibration = encodeRows(
+    tokenizer,
+    await loadPromptCompletionJsonl(taskFile('capitals', 'calibration')),
+  );
+  const cal = await calibrate(adapted, calibration);
+  const teacherForced =
+    calibration.reduce((a, r) => a + r.prompt.length + r.completion.length, 0) / cal.seconds;
+  record({
+    group: 'calibration',
+    name: 'embedded model: calibration (completion tokens)',
+    value: cal.tokensPerSecond,
+    unit: 'tokens/s',
+  });
+  record({
+    group: 'calibration',
+    name: 'embedded model: calibration (all teacher-forced tokens)',
+    value: teacherForced,
+    unit: 'tokens/s',
+  });
+  console.log(
+    `calibration: ${cal.tokensPerSecond.toFixed(0)} target tokens/s (${teacherForced.toFixed(0)} teacher-forced tokens/s)`,
+  );
+  for (const m of [onnxBase, onnxMerged, onnxPaired]) m.dispose();
+} finally {
+  await rm(root, { recursive: true, force: true });
+  adapted.dispose();
+  model.dispose();
+}
