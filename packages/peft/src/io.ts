@@ -1,8 +1,15 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { TfjsCausalLM } from '@svdecode/backend-tfjs';
 import { SvdecodeError, type Tokenizer } from '@svdecode/core';
-import { fileExists, readJsonFile, readSafetensors, toFloat32, writeSafetensors } from '@svdecode/hf-io';
+import {
+  fileExists,
+  readJsonFile,
+  readSafetensors,
+  replaceDirectory,
+  toFloat32,
+  writeSafetensors,
+} from '@svdecode/hf-io';
 import { AdaptedModel } from './adapted-model.js';
 import type { Adapter } from './adapter.js';
 import { getAdapterType } from './registry.js';
@@ -98,14 +105,7 @@ export async function saveAdapter(
       library: 'svdecode',
     };
     await writeFile(join(temp, ADAPTER_CONFIG), `${JSON.stringify(config, null, 2)}\n`);
-    if (await fileExists(target)) {
-      const old = `${target}.old-${process.pid}`;
-      await rename(target, old);
-      await rename(temp, target);
-      await rm(old, { recursive: true, force: true });
-    } else {
-      await rename(temp, target);
-    }
+    await replaceDirectory(temp, target);
   } catch (error) {
     await rm(temp, { recursive: true, force: true });
     throw error;

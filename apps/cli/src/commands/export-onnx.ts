@@ -1,8 +1,8 @@
-import { rename, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { exportOnnx } from '@svdecode/backend-onnx';
 import { SvdecodeError } from '@svdecode/core';
-import { fileExists } from '@svdecode/hf-io';
+import { replaceDirectory } from '@svdecode/hf-io';
 import { writeFileAtomic } from '../atomic.js';
 import { EXPORT_PROVENANCE, loadTfjs } from '../models.js';
 import type { CommonFlags } from '../options.js';
@@ -33,14 +33,7 @@ export async function exportOnnxCommand(flags: ExportFlags): Promise<void> {
     });
     const provenance = { ...loaded.provenance, paired: flags.paired === true };
     await writeFileAtomic(join(staging, EXPORT_PROVENANCE), `${JSON.stringify(provenance, null, 2)}\n`);
-    if (await fileExists(target)) {
-      const old = `${target}.old-${process.pid}`;
-      await rename(target, old);
-      await rename(staging, target);
-      await rm(old, { recursive: true, force: true });
-    } else {
-      await rename(staging, target);
-    }
+    await replaceDirectory(staging, target);
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
     throw error;
