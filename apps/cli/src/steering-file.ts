@@ -37,8 +37,21 @@ const encode = (_key: string, v: unknown) => (typeof v === 'number' && !Number.i
 const decode = (_key: string, v: unknown) =>
   v === 'Infinity' || v === '-Infinity' || v === 'NaN' ? Number(v) : v;
 
+/** JSON with non-finite numbers as strings ("Infinity"), as steering files and --json output write them. */
+export function toJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, encode, indent);
+}
+
+/** Every aggregate's value from a calibration summary, by its --aggregate name. */
+export function aggregatesOf(summary: StrengthSummary): Record<AggregateName, number> {
+  return Object.fromEntries(AGGREGATES.map((a) => [a, summary[AGGREGATE_FIELD[a]] as number])) as Record<
+    AggregateName,
+    number
+  >;
+}
+
 export async function writeSteeringFile(path: string, steering: SteeringFile): Promise<void> {
-  await writeFileAtomic(path, `${JSON.stringify(steering, encode, 2)}\n`);
+  await writeFileAtomic(path, `${toJson(steering, 2)}\n`);
 }
 
 export async function readSteeringFile(path: string): Promise<SteeringFile> {

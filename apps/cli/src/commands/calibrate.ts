@@ -9,10 +9,11 @@ import { loadTfjs } from '../models.js';
 import type { CommonFlags } from '../options.js';
 import { createProgress } from '../progress.js';
 import {
-  AGGREGATE_FIELD,
   AGGREGATES,
   type AggregateName,
+  aggregatesOf,
   STEERING_FORMAT,
+  toJson,
   writeSteeringFile,
 } from '../steering-file.js';
 
@@ -51,9 +52,7 @@ export async function calibrateCommand(flags: CalibrateFlags): Promise<void> {
         `calibration interrupted after ${result.rows} rows; nothing written`,
       );
     const { summary } = result;
-    const aggregates = Object.fromEntries(
-      AGGREGATES.map((a) => [a, summary[AGGREGATE_FIELD[a]] as number]),
-    ) as Record<AggregateName, number>;
+    const aggregates = aggregatesOf(summary);
     const muBar = aggregates[flags.aggregate];
     if (!Number.isFinite(muBar)) {
       throw new SvdecodeError(
@@ -85,9 +84,7 @@ export async function calibrateCommand(flags: CalibrateFlags): Promise<void> {
     } as const;
     await writeSteeringFile(flags.out, steering);
     if (flags.json) {
-      process.stdout.write(
-        `${JSON.stringify({ ...steering, lambda: '-Infinity', out: resolve(flags.out) })}\n`,
-      );
+      process.stdout.write(`${toJson({ ...steering, out: resolve(flags.out) })}\n`);
       return;
     }
     const lines = [

@@ -3,6 +3,7 @@ import { type ExperimentResult, loadTiny, runExperiment, type TaskName, taskFile
 import { interruptSignal } from '../interrupt.js';
 import type { CommonFlags } from '../options.js';
 import { createProgress, note, type Progress } from '../progress.js';
+import { aggregatesOf, toJson } from '../steering-file.js';
 
 export interface DemoFlags extends CommonFlags {
   method: Method;
@@ -83,19 +84,13 @@ export async function demoCommand(flags: DemoFlags): Promise<void> {
     const strip = (m: typeof result.peft | undefined) =>
       m && { accuracy: m.accuracy, likelihoodAccuracy: m.likelihoodAccuracy ?? null };
     process.stdout.write(
-      `${JSON.stringify({
+      `${toJson({
         task: result.task,
         method: result.method,
         muBar: result.muBar,
         aggregate: result.aggregate,
         alpha: result.alpha,
-        aggregates: {
-          optimal: result.calibration.optimal,
-          mean: result.calibration.mean,
-          median: result.calibration.median,
-          trimmed: result.calibration.trimmedMean,
-          pooled: result.calibration.pooled,
-        },
+        aggregates: aggregatesOf(result.calibration),
         warmStart: result.warmStart,
         base: strip(result.base),
         peft: strip(result.peft),

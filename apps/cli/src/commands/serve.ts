@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { SvdecodeError } from '@svdecode/core';
 import { startServer } from '@svdecode/demo-server';
 import { TINY_DEMO_ADAPTER_DIR, TINY_DEMO_STEERING_FILE } from '@svdecode/tiny';
 import { loadTfjs } from '../models.js';
@@ -22,7 +23,6 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
   const adapterDir = flags.adapter ?? (flags.model === 'tiny' ? TINY_DEMO_ADAPTER_DIR : undefined);
   const steeringPath = flags.steering ?? (embedded ? TINY_DEMO_STEERING_FILE : undefined);
   if (!adapterDir) {
-    const { SvdecodeError } = await import('@svdecode/core');
     throw new SvdecodeError('BAD_ARGUMENT', 'serve needs --adapter for a model other than tiny', {
       hint: 'The page compares PEFT alone with PEFT + SVDecode; make an adapter with svdecode warmstart.',
     });
