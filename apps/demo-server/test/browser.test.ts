@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../src/index.js';
 import { demoSetup } from './setup.js';
 
-// Debian's chromium; .ci/run installs it (apt-get install chromium). Missing, this test fails: no silent skip.
+// Debian's chromium; `pnpm test` installs it first (tooling/scripts/ensure-test-deps.mjs). Missing, this test fails: no silent skip.
 const CHROMIUM = process.env.SVDECODE_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
 
