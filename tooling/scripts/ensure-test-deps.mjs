@@ -21,7 +21,8 @@ function has(command) {
 /** How to run a command as root here: [] when we are root, ['sudo', '-n'] when sudo works without a password, else null. */
 function rootPrefix() {
   if (typeof process.getuid === 'function' && process.getuid() === 0) return [];
-  if (has('sudo') && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0) return ['sudo', '-n'];
+  if (has('sudo') && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0)
+    return ['sudo', '-n'];
   return null;
 }
 
@@ -51,13 +52,19 @@ function ensureChromium() {
   if (process.env.SVDECODE_CHROMIUM) fail(`SVDECODE_CHROMIUM=${CHROMIUM} does not exist.\n${manualHint()}`);
   if (!has('apt-get')) fail(`Chromium is missing and this machine has no apt-get.\n${manualHint()}`);
   const prefix = rootPrefix();
-  if (!prefix) fail(`Chromium is missing and installing it needs root (no passwordless sudo here).\n${manualHint()}`);
+  if (!prefix)
+    fail(`Chromium is missing and installing it needs root (no passwordless sudo here).\n${manualHint()}`);
   const started = Date.now();
-  process.stdout.write("svdecode test setup: installing Debian's chromium for the browser test (apt-get, about a minute)\n");
+  process.stdout.write(
+    "svdecode test setup: installing Debian's chromium for the browser test (apt-get, about a minute)\n",
+  );
   runQuietly(prefix, ['apt-get', 'update', '-qq']);
   runQuietly(prefix, ['apt-get', 'install', '-y', '-qq', '--no-install-recommends', 'chromium']);
-  if (!existsSync(CHROMIUM)) fail(`apt-get installed chromium but ${CHROMIUM} is still missing.\n${manualHint()}`);
-  process.stdout.write(`svdecode test setup: chromium installed in ${Math.round((Date.now() - started) / 1000)} s\n`);
+  if (!existsSync(CHROMIUM))
+    fail(`apt-get installed chromium but ${CHROMIUM} is still missing.\n${manualHint()}`);
+  process.stdout.write(
+    `svdecode test setup: chromium installed in ${Math.round((Date.now() - started) / 1000)} s\n`,
+  );
 }
 
 ensureChromium();
