@@ -112,6 +112,16 @@ export function buildProgram(): Command {
         )
           .choices(AGGREGATES)
           .default('optimal'),
+      )
+      .option(
+        '--no-guard',
+        'use the aggregate as fitted, even when cross-validation over the calibration rows does not support it',
+      )
+      .option(
+        '--folds <k>',
+        'cross-validation folds over calibration rows (0: off; with the guard on, mu_bar is then 0)',
+        number({ min: 0, max: 255, integer: true }),
+        5,
       ),
   ).action((flags) => calibrateCommand(flags));
 

@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { SvdecodeError } from '@svdecode/core';
-import type { StrengthSummary } from '@svdecode/strength';
+import type {
+  CrossValidation,
+  StrengthCoverage,
+  StrengthDecision,
+  StrengthSummary,
+  AggregateName as SummaryAggregate,
+} from '@svdecode/strength';
 import { writeFileAtomic } from './atomic.js';
 import type { Provenance } from './models.js';
 
@@ -9,8 +15,8 @@ export const STEERING_FORMAT = 'svdecode-steering/1';
 export const AGGREGATES = ['optimal', 'mean', 'median', 'trimmed', 'pooled'] as const;
 export type AggregateName = (typeof AGGREGATES)[number];
 
-/** The summary field each --aggregate name reads. */
-export const AGGREGATE_FIELD: Record<AggregateName, keyof StrengthSummary> = {
+/** The summary field (and @svdecode/strength aggregate) each --aggregate name reads. */
+export const AGGREGATE_FIELD: Record<AggregateName, SummaryAggregate> = {
   optimal: 'optimal',
   mean: 'mean',
   median: 'median',
@@ -25,7 +31,15 @@ export interface SteeringFile {
   alpha: number;
   lambda: number;
   aggregates: Record<AggregateName, number>;
-  distribution: Omit<StrengthSummary, 'mean' | 'median' | 'trimmedMean' | 'pooled' | 'optimal'>;
+  /** How muBar was decided (the held-out guard); absent in files written before it existed. */
+  decision?: StrengthDecision;
+  /** Held-out estimates of every aggregate; absent in older files, null with fewer than 2 rows. */
+  crossValidation?: CrossValidation | null;
+  coverage?: StrengthCoverage;
+  distribution: Omit<
+    StrengthSummary,
+    'mean' | 'median' | 'trimmedMean' | 'pooled' | 'optimal' | 'crossValidation' | 'decision' | 'coverage'
+  >;
   base: { path: string; fingerprint: string };
   adapter: { path: string; fingerprint: string };
   calibration: { data: string; rows: number; tokens: number; seconds: number };
@@ -44,10 +58,15 @@ export function toJson(value: unknown, indent?: number): string {
 
 /** Every aggregate's value from a calibration summary, by its --aggregate name. */
 export function aggregatesOf(summary: StrengthSummary): Record<AggregateName, number> {
-  return Object.fromEntries(AGGREGATES.map((a) => [a, summary[AGGREGATE_FIELD[a]] as number])) as Record<
+  return Object.fromEntries(AGGREGATES.map((a) => [a, summary[AGGREGATE_FIELD[a]]])) as Record<
     AggregateName,
     number
   >;
+}
+
+/** The --aggregate name of a summary aggregate (the inverse of AGGREGATE_FIELD). */
+export function aggregateName(field: SummaryAggregate): AggregateName {
+  return AGGREGATES.find((a) => AGGREGATE_FIELD[a] === field)!;
 }
 
 export async function writeSteeringFile(path: string, steering: SteeringFile): Promise<void> {

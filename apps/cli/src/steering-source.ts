@@ -1,6 +1,6 @@
 import { SvdecodeError } from '@svdecode/core';
 import type { Provenance } from './models.js';
-import { checkSteeringMatches, readSteeringFile } from './steering-file.js';
+import { checkSteeringMatches, readSteeringFile, type SteeringFile } from './steering-file.js';
 
 export interface SteeringFlags {
   steering?: string;
@@ -14,7 +14,7 @@ export interface SteeringFlags {
 export async function resolveSteering(
   flags: SteeringFlags,
   provenance: Provenance,
-): Promise<{ mu: number; alpha: number; source: string } | undefined> {
+): Promise<{ mu: number; alpha: number; source: string; decision?: SteeringFile['decision'] } | undefined> {
   if (flags.steer === false) {
     if (flags.steering !== undefined || flags.mu !== undefined)
       throw new SvdecodeError('BAD_ARGUMENT', '--no-steer cannot be combined with --steering or --mu');
@@ -26,5 +26,10 @@ export async function resolveSteering(
   if (flags.steering === undefined) return undefined;
   const file = await readSteeringFile(flags.steering);
   checkSteeringMatches(file, flags.steering, provenance);
-  return { mu: file.muBar, alpha: flags.alpha ?? file.alpha, source: flags.steering };
+  return {
+    mu: file.muBar,
+    alpha: flags.alpha ?? file.alpha,
+    source: flags.steering,
+    decision: file.decision,
+  };
 }

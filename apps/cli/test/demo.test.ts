@@ -9,7 +9,7 @@ describe('svdecode demo (the README main job) on the embedded default', () => {
     expect(r.stdout).toMatch(/^ {2}base model\s+\d+\.\d %\s+\d+\.\d %$/m);
     expect(r.stdout).toMatch(/^ {2}lora \(1 epoch\)\s+\d+\.\d %\s+\d+\.\d %$/m);
     expect(r.stdout).toMatch(/^ {2}lora \+ SVDecode\s+\d+\.\d %\s+\d+\.\d %$/m);
-    expect(r.stdout).toMatch(/mu_bar = -?\d/);
+    expect(r.stdout).toMatch(/mu_bar = -?\d\S* \(guarded optimal; fitted -?\d\S*\): /);
     expect(r.stdout).toMatch(/generations \(PEFT \| PEFT \+ SVDecode\)/);
     // progress reached stderr, not stdout
     expect(r.stderr).toMatch(/warm-start: 134\/134/);
@@ -22,7 +22,13 @@ describe('svdecode demo (the README main job) on the embedded default', () => {
     const json = JSON.parse(r.stdout);
     expect(json).toMatchObject({ task: 'capitals-open', method: 'ia3', aggregate: 'optimal', alpha: 0.1 });
     expect(Number.isFinite(json.muBar)).toBe(true);
-    expect(json.muBar).toBe(json.aggregates.optimal);
+    expect(json.decision).toMatchObject({
+      aggregate: 'optimal',
+      raw: json.aggregates.optimal,
+      guarded: true,
+    });
+    expect(json.muBar).toBe(json.decision.mu);
+    expect(json.crossValidation.folds).toBe(5);
     for (const v of ['base', 'peft', 'svdecode']) {
       expect(json[v].accuracy).toBeGreaterThanOrEqual(0);
       expect(json[v].accuracy).toBeLessThanOrEqual(1);

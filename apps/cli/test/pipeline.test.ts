@@ -58,6 +58,11 @@ describe('svdecode warmstart -> calibrate -> generate -> eval -> export-onnx -> 
     expect(cal.code, cal.stderr).toBe(0);
     expect(cal.stdout).toMatch(/mu_bar = /);
     expect(cal.stdout).toMatch(/per-token mu\*/);
+    // the cross-validation table: every aggregate and the guarded rule, then the decision
+    expect(cal.stdout).toMatch(/5-fold cross-validation over 10 rows/);
+    for (const a of ['optimal', 'mean', 'median', 'trimmed', 'pooled', 'guarded'])
+      expect(cal.stdout).toMatch(new RegExp(`^ {2}${a}\\s+\\S+\\s+[-+]\\d`, 'm'));
+    expect(cal.stdout).toMatch(/^mu_bar = \S+ \(guarded optimal; fitted /m);
     steering = JSON.parse(readFileSync(steeringFile, 'utf8'));
   });
 
@@ -67,9 +72,24 @@ describe('svdecode warmstart -> calibrate -> generate -> eval -> export-onnx -> 
     expect(existsSync(join(adapter, 'adapter_model.safetensors'))).toBe(true);
   });
 
-  it('calibrate records mu_bar (optimal by default), every aggregate, the distribution and fingerprints', () => {
+  it('calibrate records mu_bar (guarded optimal by default), every aggregate, the cross-validation, the distribution and fingerprints', () => {
     expect(steering.aggregate).toBe('optimal');
-    expect(steering.muBar).toBe(steering.aggregates.optimal);
+    expect(steering.decision).toMatchObject({
+      aggregate: 'optimal',
+      raw: steering.aggregates.optimal,
+      guarded: true,
+    });
+    expect(steering.muBar).toBe(steering.decision.mu);
+    expect(steering.decision.reason).toMatch(/held-out/);
+    expect(steering.crossValidation).toMatchObject({ folds: 5, rows: 10 });
+    expect(Object.keys(steering.crossValidation.aggregates).sort()).toEqual([
+      'mean',
+      'median',
+      'optimal',
+      'pooled',
+      'trimmedMean',
+    ]);
+    expect(steering.coverage.targetOutside).toBeGreaterThanOrEqual(0);
     expect(Number.isFinite(steering.aggregates.mean)).toBe(true);
     for (const k of ['median', 'trimmed', 'pooled']) expect(typeof steering.aggregates[k]).toBe('number');
     expect(steering.alpha).toBe(0.1);
@@ -80,7 +100,7 @@ describe('svdecode warmstart -> calibrate -> generate -> eval -> export-onnx -> 
     expect(steering.adapter.fingerprint).toMatch(/^sha256:/);
   });
 
-  it("calibrate --aggregate mean uses the paper's mean", async () => {
+  it("calibrate --aggregate mean --no-guard uses the paper's mean as fitted", async () => {
     const out = join(dir, 'steering-mean.json');
     const r = await svdecode([
       'calibrate',
@@ -94,12 +114,15 @@ describe('svdecode warmstart -> calibrate -> generate -> eval -> export-onnx -> 
       out,
       '--aggregate',
       'mean',
+      '--no-guard',
       '--json',
     ]);
     expect(r.code, r.stderr).toBe(0);
     const json = JSON.parse(r.stdout);
     expect(json.muBar).toBeCloseTo(steering.aggregates.mean, 10);
     expect(json.aggregate).toBe('mean');
+    expect(json.decision).toMatchObject({ aggregate: 'mean', guarded: false, shrink: 1 });
+    expect(json.crossValidation.aggregates.mean.foldMus).toHaveLength(5);
   });
 
   // biome-ignore lint/suspicious/noExplicitAny: JSON the CLI printed
@@ -215,11 +238,33 @@ describe('svdecode warmstart -> calibrate -> generate -> eval -> export-onnx -> 
     expect(r.code, r.stderr).toBe(0);
     const json = JSON.parse(r.stdout);
     expect(json).toMatchObject({ format: 'multiple-choice', rows: 6, muBar: steering.muBar, alpha: 0.1 });
+    expect(json.decision).toEqual(steering.decision);
     for (const side of [json.plain, json.steered]) {
       expect(side.accuracy).toBeGreaterThanOrEqual(0);
       expect(side.accuracy).toBeLessThanOrEqual(1);
       expect(side.likelihoodAccuracy).toBeGreaterThanOrEqual(0);
     }
+  });
+
+  it('a steering file from before the strength guard (no decision) still loads', async () => {
+    const { decision, crossValidation, coverage, ...old } = steering;
+    const oldFile = join(dir, 'steering-old.json');
+    writeFileSync(oldFile, JSON.stringify(old));
+    const r = await svdecode([
+      'eval',
+      '--model',
+      'tiny',
+      '--adapter',
+      adapter,
+      '--steering',
+      oldFile,
+      '--data',
+      join(TASKS, 'capitals', 'test.jsonl'),
+      '--limit',
+      '2',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^mu_bar \S+ \(alpha 0\.1\) from /m);
   });
 
   it('--data in the other formats: multiple-choice rows for calibrate, TruthfulQA.csv for eval', async () => {

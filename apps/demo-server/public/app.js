@@ -86,6 +86,9 @@ function drawHistogram(steering) {
       `mu_bar = ${steering.muBar.toPrecision(4)} (${steering.aggregate}) from ${steering.count} tokens`,
     ),
   );
+  $('decision').textContent = steering.decision
+    ? `mu_bar = ${steering.decision.mu.toPrecision(4)}: ${steering.decision.guarded ? 'guarded' : 'guard off'} ${steering.decision.aggregate} (fitted ${steering.decision.raw.toPrecision(4)}): ${steering.decision.reason}`
+    : 'mu_bar as fitted (this steering file predates the strength guard)';
 }
 
 /** POSTs a generation and calls onEvent for every server-sent event. */

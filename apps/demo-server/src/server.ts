@@ -28,6 +28,15 @@ export interface DemoSetup {
     aggregate: string;
     count: number;
     histogram: { edges: number[]; counts: number[] };
+    /** How muBar was decided (the strength guard: aggregate, fitted value, shrink, reason); null in older files. */
+    decision?: {
+      aggregate: string;
+      mu: number;
+      raw: number;
+      shrink: number;
+      guarded: boolean;
+      reason: string;
+    } | null;
   } | null;
   /** Shown by GET /v1/info: model, adapter, steering file, backend. */
   description: Record<string, unknown>;

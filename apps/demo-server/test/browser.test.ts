@@ -51,6 +51,8 @@ describe('the demo page in headless Chromium', () => {
     await page.goto(url);
     await page.waitForSelector('#histogram rect.hist-bar');
     expect(await page.inputValue('#mu')).toBe(String(setup.steering!.muBar));
+    // the strength guard's decision is shown next to mu_bar
+    expect(await page.textContent('#decision')).toContain(setup.steering!.decision!.reason);
     await page.fill('#prompt', 'The capital of Georgia is');
     await page.click('#go');
     await page.waitForSelector('#plain[data-done="true"]');

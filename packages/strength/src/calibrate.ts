@@ -39,7 +39,8 @@ export interface CalibrationResult {
 /**
  * Algorithm 1's calibration pass: teacher-forces every row through both models (one paired score
  * per row) and feeds each completion token's (adapted, base, target) triple to a StrengthEstimator.
- * The prompt's tokens condition the model but are not targets, as in warm-start training.
+ * The prompt's tokens condition the model but are not targets, as in warm-start training. Each
+ * example is one row for cross-validation (the summary's `crossValidation` and `decision`).
  */
 export async function calibrate(
   model: PairedScoring,
@@ -69,7 +70,12 @@ export async function calibrate(
     const ids = [...example.prompt, ...example.completion];
     const { base, adapted } = await model.scorePaired(ids);
     for (let t = example.prompt.length - 1; t < ids.length - 1; t++) {
-      estimator.add(adapted.subarray(t * V, (t + 1) * V), base.subarray(t * V, (t + 1) * V), ids[t + 1]!);
+      estimator.add(
+        adapted.subarray(t * V, (t + 1) * V),
+        base.subarray(t * V, (t + 1) * V),
+        ids[t + 1]!,
+        rows,
+      );
     }
     tokens += example.completion.length;
     rows++;

@@ -6,10 +6,17 @@ export type {
   PairedScoring,
 } from './calibrate.js';
 export { calibrate } from './calibrate.js';
+export type {
+  AggregateName,
+  CrossValidation,
+  HeldOutEstimate,
+  StrengthDecision,
+} from './cross-validation.js';
+export { AGGREGATES, assignFolds, guardStrength } from './cross-validation.js';
 export { DEFAULT_QUANTILES, histogramSorted, quantileSorted, trimmedMeanSorted } from './distribution.js';
-export type { StrengthEstimatorOptions, StrengthSummary } from './estimator.js';
+export type { StrengthCoverage, StrengthEstimatorOptions, StrengthSummary } from './estimator.js';
 export { StrengthEstimator } from './estimator.js';
-export type { LossDerivatives, Minimum } from './steered-cross-entropy.js';
+export type { LossDerivatives, Minimum, RowChanges, RowFilter } from './steered-cross-entropy.js';
 export { SteeredCrossEntropy } from './steered-cross-entropy.js';
 export type { TokenStrength } from './token-strength.js';
 export { DEFAULT_EPS, logSumExp, tokenStrength } from './token-strength.js';

@@ -28,16 +28,22 @@ describe('calibrate', () => {
   it('feeds exactly the completion tokens of every row to a StrengthEstimator', async () => {
     const result = await calibrate(model, examples);
     const reference = new StrengthEstimator();
-    for (const e of examples) {
+    for (const [row, e] of examples.entries()) {
       const ids = [...e.prompt, ...e.completion];
       const base = logitsFor(ids, 0);
       const adapted = logitsFor(ids, 0.8);
       for (let t = e.prompt.length - 1; t < ids.length - 1; t++)
-        reference.add(adapted.subarray(t * V, (t + 1) * V), base.subarray(t * V, (t + 1) * V), ids[t + 1]!);
+        reference.add(
+          adapted.subarray(t * V, (t + 1) * V),
+          base.subarray(t * V, (t + 1) * V),
+          ids[t + 1]!,
+          row,
+        );
     }
     expect(result.summary).toEqual(reference.summary());
     expect(result.summary.count).toBe(6);
     expect(result.rows).toBe(3);
+    expect(result.summary.rows).toBe(3);
     expect(result.interrupted).toBe(false);
   });
 

@@ -211,6 +211,27 @@ try {
     value: teacherForced,
     unit: 'tokens/s',
   });
+  // cross-validated calibration (5 folds, every aggregate + the nested guard) against plain
+  // calibration (folds: 0), wall time including summary(), interleaved
+  // (rounds() measures calls per second when a call returns 1; summary() is part of calibrate())
+  const timed = (folds) => async () => {
+    await calibrate(adapted, calibration, { folds });
+    return 1;
+  };
+  const cv = await rounds({ plain: timed(0), crossValidated: timed(5) }, 5);
+  record({
+    group: 'calibration',
+    name: 'embedded model: cross-validated calibration time',
+    value: 1 / cv.crossValidated.median,
+    unit: 's',
+    baseline: 'plain calibration (folds: 0)',
+    baselineValue: 1 / cv.plain.median,
+    ratio: cv.plain.median / cv.crossValidated.median,
+    target: '<= 1.3',
+  });
+  console.log(
+    `cross-validated / plain calibration time: ${(cv.plain.median / cv.crossValidated.median).toFixed(3)} (${(1 / cv.crossValidated.median).toFixed(2)} s vs ${(1 / cv.plain.median).toFixed(2)} s)`,
+  );
   console.log(
     `calibration: ${cal.tokensPerSecond.toFixed(0)} target tokens/s (${teacherForced.toFixed(0)} teacher-forced tokens/s)`,
   );

@@ -10,11 +10,17 @@ import {
   type WarmStartOptions,
   warmStart,
 } from '@svdecode/peft';
-import { type CalibrationProgress, calibrate, type StrengthSummary } from '@svdecode/strength';
+import {
+  type AggregateName,
+  type CalibrationProgress,
+  calibrate,
+  type StrengthDecision,
+  type StrengthSummary,
+} from '@svdecode/strength';
 import { type TaskName, taskFile, taskKind } from './embedded.js';
 import { type Decoder, evaluateChoices, evaluateOpenEnded, type SplitMetrics } from './evaluate-task.js';
 
-export type Aggregate = 'optimal' | 'mean' | 'median' | 'trimmedMean' | 'pooled';
+export type Aggregate = AggregateName;
 
 /** Learning rates of the embedded default's warm-start, per method (see the README for why not 5e-5). */
 export const TINY_LEARNING_RATES: Record<Method, number> = {
@@ -45,6 +51,8 @@ export interface ExperimentOptions {
   warmStart?: WarmStartOptions;
   /** How mu_bar is aggregated from the calibration tokens (default 'optimal', METHOD.md section 4). */
   aggregate?: Aggregate;
+  /** The held-out guard on mu_bar (default true; @svdecode/strength). */
+  guard?: boolean;
   alpha?: number;
   /** Evaluate the base model too (default true; the replication script computes it once per task). */
   evaluateBase?: boolean;
@@ -52,11 +60,14 @@ export interface ExperimentOptions {
   signal?: AbortSignal;
 }
 
-export interface ExperimentResult {
+/** Warm-start and calibration of one task and method: everything before the test split is read. */
+export interface CalibrationRun {
   task: TaskName;
   method: Method;
+  /** The strength decoded with: `decision.mu` (guarded by default). */
   muBar: number;
   aggregate: Aggregate;
+  decision: StrengthDecision;
   alpha: number;
   calibration: StrengthSummary;
   warmStart: {
@@ -67,10 +78,13 @@ export interface ExperimentResult {
     lastLoss: number;
     learningRate: number;
   };
+  seconds: number;
+}
+
+export interface ExperimentResult extends CalibrationRun {
   base?: SplitMetrics;
   peft: SplitMetrics;
   svdecode: SplitMetrics;
-  seconds: number;
 }
 
 /** Prompt/completion text rows as token ids: BOS before the prompt, EOS after the completion. */
@@ -100,6 +114,33 @@ async function evaluateTest(task: TaskName, decoder: Decoder, tokenizer: Tokeniz
  * test split is only read for the final evaluation.
  */
 export async function runExperiment(options: ExperimentOptions): Promise<ExperimentResult> {
+  const { task, model, tokenizer } = options;
+  const emit = options.onProgress ?? (() => {});
+  return withCalibratedAdapter(options, async (adapted, run) => {
+    let base: SplitMetrics | undefined;
+    if (options.evaluateBase !== false) {
+      emit({ phase: 'evaluate', variant: 'base' });
+      base = await evaluateTest(task, { model }, tokenizer);
+    }
+    emit({ phase: 'evaluate', variant: 'peft' });
+    const peft = await evaluateTest(task, { model: adapted }, tokenizer);
+    emit({ phase: 'evaluate', variant: 'svdecode' });
+    const steer = { mu: run.muBar, alpha: run.alpha };
+    const svdecode = await evaluateTest(task, { model: adapted, steer }, tokenizer);
+    return { ...run, base, peft, svdecode };
+  });
+}
+
+/** The first half of runExperiment: warm-start and calibrate, without reading the test split. */
+export function calibrateTask(options: ExperimentOptions): Promise<CalibrationRun> {
+  return withCalibratedAdapter(options, async (_adapted, run) => run);
+}
+
+/** Warm-starts a fresh adapter, calibrates mu_bar, hands both to `use`, and disposes the adapter. */
+async function withCalibratedAdapter<T extends CalibrationRun>(
+  options: ExperimentOptions,
+  use: (adapted: AdaptedModel, run: CalibrationRun) => Promise<T>,
+): Promise<T> {
   const { task, method, model, tokenizer } = options;
   const started = performance.now();
   const aggregate = options.aggregate ?? 'optimal';
@@ -138,31 +179,24 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
 
     const calibration = await calibrate(adapted, calibrationRows, {
       alpha,
+      aggregate,
+      guard: options.guard,
       signal: options.signal,
       onProgress: (p) => emit({ phase: 'calibrate', ...p }),
     });
     abortIfAsked(options.signal);
-    const muBar = calibration.summary[aggregate];
-    if (!Number.isFinite(muBar)) {
-      throw new SvdecodeError('NON_FINITE_STRENGTH', `mu_bar (${aggregate}) is ${muBar}`, {
-        hint: 'The calibration loss may be unbounded; try --aggregate mean, or more calibration data.',
+    const { decision } = calibration.summary;
+    if (!Number.isFinite(decision.mu)) {
+      throw new SvdecodeError('NON_FINITE_STRENGTH', `mu_bar (${aggregate}, guard off) is ${decision.mu}`, {
+        hint: 'The calibration loss may be unbounded; leave the guard on, or use more calibration data.',
       });
     }
-
-    let base: SplitMetrics | undefined;
-    if (options.evaluateBase !== false) {
-      emit({ phase: 'evaluate', variant: 'base' });
-      base = await evaluateTest(task, { model }, tokenizer);
-    }
-    emit({ phase: 'evaluate', variant: 'peft' });
-    const peft = await evaluateTest(task, { model: adapted }, tokenizer);
-    emit({ phase: 'evaluate', variant: 'svdecode' });
-    const svdecode = await evaluateTest(task, { model: adapted, steer: { mu: muBar, alpha } }, tokenizer);
-    return {
+    const run: CalibrationRun = {
       task,
       method,
-      muBar,
+      muBar: decision.mu,
       aggregate,
+      decision,
       alpha,
       calibration: calibration.summary,
       warmStart: {
@@ -173,11 +207,10 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
         lastLoss: trained.losses.at(-1) ?? Number.NaN,
         learningRate,
       },
-      base,
-      peft,
-      svdecode,
       seconds: (performance.now() - started) / 1000,
     };
+    const result = await use(adapted, run);
+    return { ...result, seconds: (performance.now() - started) / 1000 };
   } finally {
     adapted.dispose();
   }

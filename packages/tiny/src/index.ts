@@ -11,5 +11,11 @@ export {
 } from './embedded.js';
 export type { Decoder, RowOutcome, SplitMetrics } from './evaluate-task.js';
 export { evaluateChoices, evaluateOpenEnded } from './evaluate-task.js';
-export type { Aggregate, ExperimentEvent, ExperimentOptions, ExperimentResult } from './experiment.js';
-export { encodeRows, runExperiment, TINY_LEARNING_RATES } from './experiment.js';
+export type {
+  Aggregate,
+  CalibrationRun,
+  ExperimentEvent,
+  ExperimentOptions,
+  ExperimentResult,
+} from './experiment.js';
+export { calibrateTask, encodeRows, runExperiment, TINY_LEARNING_RATES } from './experiment.js';

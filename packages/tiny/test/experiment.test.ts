@@ -33,8 +33,18 @@ describe('runExperiment on the embedded model', () => {
       'evaluate svdecode',
     ]);
     expect(r.warmStart.steps).toBe(134); // one epoch of the 134 training rows at batch 1
-    expect(r.muBar).toBe(r.calibration.optimal);
+    // the guarded strength: the exact optimum, kept only as far as held-out rows support it
+    expect(r.decision).toMatchObject({ aggregate: 'optimal', raw: r.calibration.optimal, guarded: true });
+    expect(r.muBar).toBe(r.decision.mu);
+    expect(r.muBar).toBeCloseTo(r.decision.shrink * r.calibration.optimal, 12);
     expect(Number.isFinite(r.muBar)).toBe(true);
+    const cv = r.calibration.crossValidation!;
+    expect(cv).toMatchObject({ folds: 5, rows: 45 });
+    expect(cv.steerableTokens).toBe(r.calibration.optimalTokens);
+    for (const e of Object.values(cv.aggregates)) {
+      expect(e.foldMus).toHaveLength(5);
+      expect(Number.isFinite(e.lossChange) && e.lossChangeSE >= 0).toBe(true);
+    }
     expect(r.calibration.count).toBeGreaterThan(45); // completion tokens of the 45 calibration rows
     for (const m of [r.base!, r.peft, r.svdecode]) {
       expect(m.rows).toHaveLength(45);
@@ -44,14 +54,16 @@ describe('runExperiment on the embedded model', () => {
     expect(r.peft.rows.map((x) => x.generated)).not.toEqual(r.base!.rows.map((x) => x.generated));
   }, 120_000);
 
-  it("with the paper's mean as the aggregate", async () => {
+  it("with the paper's mean as the aggregate and the guard off", async () => {
     const r = await runExperiment({
       task: 'capitals-open',
       method: 'ia3',
       ...tiny,
       aggregate: 'mean',
+      guard: false,
       evaluateBase: false,
     });
+    expect(r.decision).toMatchObject({ aggregate: 'mean', guarded: false });
     expect(r.muBar).toBe(r.calibration.mean);
     expect(r.base).toBeUndefined();
   }, 120_000);

@@ -9,6 +9,7 @@ import { loadTfjs } from '../models.js';
 import type { CommonFlags } from '../options.js';
 import { createProgress } from '../progress.js';
 import {
+  AGGREGATE_FIELD,
   AGGREGATES,
   type AggregateName,
   aggregatesOf,
@@ -16,6 +17,7 @@ import {
   toJson,
   writeSteeringFile,
 } from '../steering-file.js';
+import { strengthReport } from '../strength-report.js';
 
 export interface CalibrateFlags extends CommonFlags {
   model: string;
@@ -24,6 +26,9 @@ export interface CalibrateFlags extends CommonFlags {
   out: string;
   alpha: number;
   aggregate: AggregateName;
+  /** false with --no-guard */
+  guard: boolean;
+  folds: number;
 }
 
 /** Teacher-forces the calibration rows through base and adapted model and writes mu_bar (steering.json). */
@@ -36,6 +41,9 @@ export async function calibrateCommand(flags: CalibrateFlags): Promise<void> {
   try {
     const result = await calibrate(adapted, encodeRows(loaded.tokenizer, rows), {
       alpha: flags.alpha,
+      aggregate: AGGREGATE_FIELD[flags.aggregate],
+      guard: flags.guard,
+      folds: flags.folds,
       signal,
       onProgress: (p) =>
         progress.update({
@@ -53,17 +61,28 @@ export async function calibrateCommand(flags: CalibrateFlags): Promise<void> {
       );
     const { summary } = result;
     const aggregates = aggregatesOf(summary);
-    const muBar = aggregates[flags.aggregate];
+    const muBar = summary.decision.mu;
     if (!Number.isFinite(muBar)) {
       throw new SvdecodeError(
         'NON_FINITE_STRENGTH',
-        `mu_bar (${flags.aggregate}) is ${muBar}; nothing written`,
+        `mu_bar (${flags.aggregate}, guard off) is ${muBar}; nothing written`,
         {
+          hint: 'Leave the guard on, or choose another --aggregate.',
           details: { aggregates, tokens: summary.count, skipped: summary.skipped },
         },
       );
     }
-    const { mean, median, trimmedMean, pooled, optimal, ...distribution } = summary;
+    const {
+      mean,
+      median,
+      trimmedMean,
+      pooled,
+      optimal,
+      crossValidation,
+      decision,
+      coverage,
+      ...distribution
+    } = summary;
     const steering = {
       format: STEERING_FORMAT,
       muBar,
@@ -71,6 +90,9 @@ export async function calibrateCommand(flags: CalibrateFlags): Promise<void> {
       alpha: flags.alpha,
       lambda: Number.NEGATIVE_INFINITY,
       aggregates,
+      decision,
+      crossValidation,
+      coverage,
       distribution,
       base: { path: loaded.dir, fingerprint: loaded.provenance.base },
       adapter: { path: resolve(flags.adapter), fingerprint: loaded.provenance.adapter! },
@@ -88,11 +110,12 @@ export async function calibrateCommand(flags: CalibrateFlags): Promise<void> {
       return;
     }
     const lines = [
-      `mu_bar = ${muBar.toPrecision(6)} (${flags.aggregate}, alpha ${flags.alpha}) from ${summary.count} tokens of ${result.rows} rows in ${result.seconds.toFixed(1)} s`,
+      `calibrated alpha ${flags.alpha} on ${summary.count} tokens of ${result.rows} rows in ${result.seconds.toFixed(1)} s`,
       `aggregates: ${AGGREGATES.map((a) => `${a} ${aggregates[a].toPrecision(4)}`).join('  ')}`,
       `tokens: ${summary.skipped} skipped (delta = 0), ${summary.singletons} with a one-token confident set, ${summary.targetMasked} with the target masked`,
       'per-token mu* (1st to 99th percentile):',
       drawHistogram(summary.histogram),
+      strengthReport(summary),
       `written to ${resolve(flags.out)}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -4,6 +4,7 @@ import { interruptSignal } from '../interrupt.js';
 import type { CommonFlags } from '../options.js';
 import { createProgress, note, type Progress } from '../progress.js';
 import { aggregatesOf, toJson } from '../steering-file.js';
+import { decisionLine } from '../strength-report.js';
 
 export interface DemoFlags extends CommonFlags {
   method: Method;
@@ -91,6 +92,9 @@ export async function demoCommand(flags: DemoFlags): Promise<void> {
         aggregate: result.aggregate,
         alpha: result.alpha,
         aggregates: aggregatesOf(result.calibration),
+        decision: result.decision,
+        crossValidation: result.calibration.crossValidation,
+        coverage: result.calibration.coverage,
         warmStart: result.warmStart,
         base: strip(result.base),
         peft: strip(result.peft),
@@ -105,7 +109,9 @@ export async function demoCommand(flags: DemoFlags): Promise<void> {
     '',
     `task ${result.task}: test-split accuracy (greedy generation${result.peft.likelihoodAccuracy === undefined ? ', normalised exact match' : '; and best choice by likelihood'})`,
     table(result),
-    `  mu_bar = ${result.muBar.toPrecision(4)} (${result.aggregate}; the paper's mean: ${result.calibration.mean.toPrecision(4)}) from ${result.calibration.count} calibration tokens`,
+    `  ${decisionLine(result.decision)}`,
+    `  (the paper's mean: ${result.calibration.mean.toPrecision(4)}; from ${result.calibration.count} calibration tokens of ${result.calibration.rows} rows)`,
+    ...(result.calibration.coverage.warning ? [`  warning: ${result.calibration.coverage.warning}`] : []),
     `  warm-start: ${result.warmStart.steps} steps, lr ${result.warmStart.learningRate}, ${result.warmStart.seconds.toFixed(1)} s; whole run ${result.seconds.toFixed(0)} s`,
     '',
     'generations (PEFT | PEFT + SVDecode):',

@@ -8,6 +8,7 @@ import { type LoadedTfjs, loadTfjs } from '../models.js';
 import type { CommonFlags } from '../options.js';
 import { note } from '../progress.js';
 import { resolveSteering, type SteeringFlags } from '../steering-source.js';
+import { decisionLine } from '../strength-report.js';
 
 export interface EvalFlags extends CommonFlags, SteeringFlags {
   model: string;
@@ -75,6 +76,7 @@ export async function evalCommand(flags: EvalFlags): Promise<void> {
       muBar: steering?.mu ?? null,
       alpha: steering?.alpha ?? null,
       steering: steering?.source ?? null,
+      decision: steering?.decision ?? null,
       plain: plain ?? null,
       steered: steered ?? null,
     };
@@ -90,7 +92,9 @@ export async function evalCommand(flags: EvalFlags): Promise<void> {
         (n) => `${n.padEnd(30)}${plain ? pct(plain[n]) : ''}${steered ? `   ${pct(steered[n])}` : ''}`,
       ),
     ];
-    if (steering)
+    if (steering?.decision)
+      lines.push(`${decisionLine(steering.decision)} (alpha ${steering.alpha}, ${steering.source})`);
+    else if (steering)
       lines.push(`mu_bar ${steering.mu.toPrecision(5)} (alpha ${steering.alpha}) from ${steering.source}`);
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {

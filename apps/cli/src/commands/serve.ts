@@ -38,6 +38,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
       aggregate: file.aggregate,
       count: file.distribution.count,
       histogram: file.distribution.histogram,
+      decision: file.decision ?? null,
     };
   }
   const { url } = await startServer(
