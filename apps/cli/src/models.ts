@@ -6,15 +6,10 @@ import { fileExists, loadModelDirectory, loadTokenizer, readJsonFile } from '@sv
 import { type AdaptedModel, loadAdapter } from '@svdecode/peft';
 import { TINY_MODEL_DIR } from '@svdecode/tiny';
 import { fingerprintAdapter, fingerprintModel } from './fingerprint.js';
+import { EXPORT_PROVENANCE, type Provenance } from './provenance.js';
+import { tinyOnnxDir } from './tiny-onnx.js';
 
-/** Written by export-onnx next to the graph: which base model and adapter it came from. */
-export const EXPORT_PROVENANCE = 'svdecode-export.json';
-
-export interface Provenance {
-  base: string;
-  adapter: string | null;
-  paired: boolean;
-}
+export { EXPORT_PROVENANCE, type Provenance } from './provenance.js';
 
 /** `tiny` names the embedded default; anything else is a Hugging Face model directory. */
 export function resolveModelDir(model: string): string {
@@ -73,8 +68,9 @@ export interface LoadedOnnx {
  * An ONNX export (Optimum layout). Its provenance (base and adapter fingerprints) comes from the
  * file export-onnx writes; a foreign export is fingerprinted by its config only.
  */
-export async function loadOnnx(model: string): Promise<LoadedOnnx> {
-  const dir = resolveModelDir(model);
+export async function loadOnnx(model: string, options: { quiet?: boolean } = {}): Promise<LoadedOnnx> {
+  // the embedded model runs on ONNX from an export made once into the cache
+  const dir = model === 'tiny' ? await tinyOnnxDir(options.quiet) : resolveModelDir(model);
   if (
     !(await fileExists(join(dir, 'onnx', 'model.onnx'))) &&
     !(await fileExists(join(dir, 'onnx', 'decoder_model_merged.onnx')))

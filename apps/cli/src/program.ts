@@ -130,7 +130,10 @@ export function buildProgram(): Command {
       program
         .command('generate')
         .description('decode a prompt with the adapted model, steered or plain')
-        .requiredOption('--model <dir|tiny>', `${MODEL_HELP} (an ONNX export with --backend onnx)`)
+        .requiredOption(
+          '--model <dir|tiny>',
+          `${MODEL_HELP} (with --backend onnx: an ONNX export; tiny is exported once into the cache)`,
+        )
         .option('--adapter <dir>', 'PEFT adapter directory (tfjs backend)')
         .requiredOption('--prompt <text>', 'the prompt'),
     )
@@ -166,10 +169,10 @@ export function buildProgram(): Command {
       program
         .command('eval')
         .description(
-          'evaluate the adapted model with SVDecode on a test file (--compare: also without steering)',
+          'evaluate the adapted model with SVDecode on a test file (--compare: also without steering; no --adapter: the base model alone)',
         )
         .requiredOption('--model <dir|tiny>', MODEL_HELP)
-        .requiredOption('--adapter <dir>', 'PEFT adapter directory')
+        .option('--adapter <dir>', 'PEFT adapter directory (omit it to evaluate the base model, unsteered)')
         .requiredOption(
           '--data <file>',
           'test rows (.jsonl multiple choice or prompt/completion, TruthfulQA .csv/.json)',

@@ -246,6 +246,43 @@ describe('svdecode warmstart -> calibrate -> generate -> eval -> export-onnx -> 
     }
   });
 
+  it('the embedded model on --backend onnx: exported once into the cache, then reused; same greedy tokens as tfjs', async () => {
+    const env = { SVDECODE_CACHE_DIR: join(dir, 'cache') };
+    const args = [
+      'generate',
+      '--model',
+      'tiny',
+      '--prompt',
+      PROMPT,
+      '--no-steer',
+      '--max-new-tokens',
+      '12',
+      '--json',
+    ];
+    const first = await svdecode([...args, '--backend', 'onnx'], { env });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/^exported the embedded model to ONNX once \(.*\), cached in /m);
+    const second = await svdecode([...args, '--backend', 'onnx'], { env });
+    expect(second.stderr).toMatch(/^using the ONNX export of the embedded model cached in /m);
+    const tfjs = await svdecode(args);
+    expect(JSON.parse(first.stdout).tokens).toEqual(JSON.parse(tfjs.stdout).tokens);
+    expect(JSON.parse(second.stdout).tokens).toEqual(JSON.parse(tfjs.stdout).tokens);
+    expect(JSON.parse(first.stdout).backend).toBe('onnx');
+  });
+
+  it('eval without --adapter scores the base model alone; steering flags then need an adapter', async () => {
+    const data = join(TASKS, 'capitals', 'test.jsonl');
+    const r = await svdecode(['eval', '--model', 'tiny', '--data', data, '--limit', '4', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json).toMatchObject({ format: 'multiple-choice', rows: 4, model: 'base' });
+    expect(json.base.accuracy).toBeGreaterThanOrEqual(0);
+    expect(json.base.likelihoodAccuracy).toBeGreaterThanOrEqual(0);
+    const bad = await svdecode(['eval', '--model', 'tiny', '--data', data, '--mu', '1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^BAD_ARGUMENT: --steering, --mu and --compare need --adapter/m);
+  });
+
   it('a steering file from before the strength guard (no decision) still loads', async () => {
     const { decision, crossValidation, coverage, ...old } = steering;
     const oldFile = join(dir, 'steering-old.json');

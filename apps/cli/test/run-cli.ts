@@ -17,11 +17,14 @@ export interface CliRun {
 /** Runs the built CLI as a child process (no TTY: plain progress lines). */
 export function svdecode(
   args: string[],
-  options: { onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {},
+  options: {
+    onStderr?: (text: string, child: ReturnType<typeof spawn>) => void;
+    env?: Record<string, string>;
+  } = {},
 ): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, SVDECODE_PROGRESS_MS: '0' },
+      env: { ...process.env, SVDECODE_PROGRESS_MS: '0', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -1,3 +1,5 @@
+export type { BootstrapInterval, BootstrapOptions } from './bootstrap.js';
+export { pairedBootstrap } from './bootstrap.js';
 export type { MultipleChoiceRow, PromptCompletionRow, TruthfulQaItem } from './datasets.js';
 export {
   loadMultipleChoiceJsonl,

@@ -1,6 +1,6 @@
 /**
  * Multiple-choice metrics from per-choice log-likelihoods. Each convention is named: the SVDecode
- * paper's (METHOD.md section 8), the original TruthfulQA code's, and lm-evaluation-harness's.
+ * paper's (docs/method.md#metrics), the original TruthfulQA code's, and lm-evaluation-harness's.
  */
 
 /** Probabilities normalised over the choices of one question (softmax of the log-likelihoods). */

@@ -1,4 +1,4 @@
-/** The paper's prompt templates (METHOD.md section 8, Table 8). */
+/** The paper's prompt templates (docs/method.md#templates). */
 
 /** Multiple choice: numbered answers, and the model completes "the correct answer is answerK". */
 export function multipleChoicePrompt(question: string, choices: readonly string[]): string {

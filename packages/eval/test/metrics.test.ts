@@ -23,7 +23,7 @@ const mass1 = Math.exp(-1) / (Math.exp(-1) + Math.exp(-2) + Math.exp(-3)); // 0.
 const mass2 = (Math.exp(-2) + Math.exp(-1)) / (Math.exp(-2) + Math.exp(-1) + Math.exp(-0.5) + Math.exp(-3)); // 0.43398
 
 describe('multiple-choice metrics, each convention by name', () => {
-  it('the paper (METHOD.md section 8)', () => {
+  it('the paper (docs/method.md#metrics)', () => {
     expect(mc1Paper([q1, q2])).toBe(1); // only q1 has a single correct choice, and its top choice is right
     expect(mc2Paper([q1, q2])).toBe(0.5); // top choice correct on q1, not on q2
     expect(mc3Paper([q1, q2])).toBeCloseTo((mass1 + mass2) / 2, 12);

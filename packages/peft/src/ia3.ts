@@ -12,7 +12,7 @@ export interface Ia3Config extends Record<string, unknown> {
   task_type: string;
 }
 
-/** Paper defaults (METHOD.md section 7). */
+/** Paper defaults (docs/method.md#peft-defaults). */
 export const IA3_DEFAULTS = {
   target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'up_proj', 'down_proj'],
   feedforward_modules: ['up_proj', 'down_proj'],

@@ -18,7 +18,7 @@ export interface LoraConfig extends Record<string, unknown> {
   task_type: string;
 }
 
-/** Paper defaults (METHOD.md section 7): r 8, alpha 16, dropout 0.1, attention projections. */
+/** Paper defaults (docs/method.md#peft-defaults): r 8, alpha 16, dropout 0.1, attention projections. */
 export const LORA_DEFAULTS = {
   r: 8,
   lora_alpha: 16,

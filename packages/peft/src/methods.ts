@@ -7,7 +7,7 @@ import { LORA_DEFAULTS } from './lora.js';
 export const METHODS = ['lora', 'ia3', 'prompt-tuning', 'p-tuning-v2'] as const;
 export type Method = (typeof METHODS)[number];
 
-/** A fresh adapter config for a method with the paper's defaults (METHOD.md section 7). */
+/** A fresh adapter config for a method with the paper's defaults (docs/method.md#peft-defaults). */
 export function defaultAdapterConfig(
   method: Method,
   model: TfjsCausalLM,

@@ -54,7 +54,7 @@ export interface StrengthDecision {
 }
 
 /**
- * The guard (our rule, docs/method.md): with `z` = held-out gain in steered cross-entropy / its
+ * The guard (our rule, docs/method.md#the-held-out-guard): with `z` = held-out gain in steered cross-entropy / its
  * standard error, keep the fitted strength when z > 2; scale it by z - 1 when 1 < z <= 2; use 0
  * when z <= 1 (no gain beyond one standard error). Each token's loss is convex in mu, so a strength
  * shrunk toward 0 changes the held-out loss by at most `shrink` times what the full strength changes

@@ -102,7 +102,7 @@ export interface StrengthSummary {
 
 /**
  * Streams calibration tokens (teacher forcing: adapted logits, base logits, the true next token)
- * and aggregates the per-token optimal strengths into one global mu (METHOD.md section 4). Memory:
+ * and aggregates the per-token optimal strengths into one global mu (docs/method.md#aggregates). Memory:
  * O(1) for mean and pooled; 8 bytes per token for the order statistics; a few floats per token
  * for `optimal` (its confident set, about 3 pairs at alpha 0.1).
  */

@@ -37,7 +37,7 @@ const MU_LIMIT = 1e12;
 
 /**
  * The calibration cross-entropy of the steered distribution as a function of mu, over each token's
- * confident set S_t (METHOD.md section 4, "Our addition"). Each token is stored relative to its
+ * confident set S_t (docs/method.md#aggregates). Each token is stored relative to its
  * target y: `u_i = z_i - z_y`, `v_i = delta_i - delta_y` for i in S_t minus y, so that
  * `L_t(mu) = log(1 + sum_i exp(u_i + mu v_i))`: convex in mu (log-sum-exp of affine functions).
  */

@@ -20,6 +20,8 @@ export type Decoder =
 export interface RowOutcome {
   question: string;
   generated: string;
+  /** The correct answer (the correct choice's text, or the reference completion). */
+  answer: string;
   isCorrect: boolean;
 }
 
@@ -56,9 +58,10 @@ export async function evaluateChoices(
   return {
     accuracy: generated.accuracy,
     likelihoodAccuracy: likelihood.accuracy,
-    rows: generated.rows.map((r) => ({
+    rows: generated.rows.map((r, i) => ({
       question: r.question,
       generated: r.generated,
+      answer: rows[i]!.choices[rows[i]!.correct[0]!]!,
       isCorrect: r.isCorrect,
     })),
   };
@@ -86,6 +89,7 @@ export async function evaluateOpenEnded(
     outcomes.push({
       question: row.prompt,
       generated: text,
+      answer: row.completion.trim(),
       isCorrect: exactMatch(text, [row.completion]) === 1,
     });
   }

@@ -47,9 +47,11 @@ export interface ExperimentOptions {
   method: Method;
   model: TfjsCausalLM;
   tokenizer: Tokenizer;
-  /** Overrides of the warm-start (default: 1 epoch, batch 1, the method's rate in TINY_LEARNING_RATES, seed 0). */
+  /** Overrides of the warm-start (default: 1 epoch, batch 1, the method's rate in TINY_LEARNING_RATES). */
   warmStart?: WarmStartOptions;
-  /** How mu_bar is aggregated from the calibration tokens (default 'optimal', METHOD.md section 4). */
+  /** Seed of the adapter's initialisation and of the warm-start's data order (default 0). */
+  seed?: number;
+  /** How mu_bar is aggregated from the calibration tokens (default 'optimal', docs/method.md#aggregates). */
   aggregate?: Aggregate;
   /** The held-out guard on mu_bar (default true; @svdecode/strength). */
   guard?: boolean;
@@ -154,14 +156,14 @@ async function withCalibratedAdapter<T extends CalibrationRun>(
 
   const adapted = new AdaptedModel(
     model,
-    createAdapter(model, defaultAdapterConfig(method, model), { seed: 0 }),
+    createAdapter(model, defaultAdapterConfig(method, model), { seed: options.seed ?? 0 }),
   );
   try {
     const learningRate = options.warmStart?.learningRate ?? TINY_LEARNING_RATES[method];
     const trained = await warmStart(adapted, train, {
       epochs: 1,
       batchSize: 1,
-      seed: 0,
+      seed: options.seed ?? 0,
       ...options.warmStart,
       learningRate,
       signal: options.signal,

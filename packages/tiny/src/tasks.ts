@@ -2,7 +2,7 @@ import type { Country, Definition, SentimentWord } from './facts.js';
 import { seeded, shuffle } from './random.js';
 
 /**
- * The paper's multiple-choice template (METHOD.md section 8) with one change: the model answers
+ * The paper's multiple-choice template (docs/method.md#templates) with one change: the model answers
  * with the choice's text, not "answerK". A 2M-parameter model cannot learn the numbered-pointer
  * indirection in one epoch (measured: base 0 %, LoRA 24 % on `capitals`, chance 25 %), while the
  * text ties the task to facts it learned in pre-training. Each row carries its rendered template.

@@ -1,3 +1,4 @@
+import { type BootstrapInterval, pairedBootstrap } from '@svdecode/eval';
 import type { Method } from '@svdecode/peft';
 import { type ExperimentResult, loadTiny, runExperiment, type TaskName, taskFile } from '@svdecode/tiny';
 import { interruptSignal } from '../interrupt.js';
@@ -23,6 +24,19 @@ function table(r: ExperimentResult): string {
     row(`${r.method} (1 epoch)`, r.peft),
     row(`${r.method} + SVDecode`, r.svdecode),
   ].join('\n');
+}
+
+const points = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
+
+/** One sentence that says what the interval allows one to conclude. */
+function reading(r: ExperimentResult, d: BootstrapInterval): string {
+  if (r.decision.mu === 0)
+    return 'Reading: the strength guard found no held-out support for steering (mu_bar = 0), so SVDecode decoded as PEFT alone.';
+  if (d.interval[0] > 0)
+    return `Reading: SVDecode improved on ${r.method} alone on this task; the interval excludes zero.`;
+  if (d.interval[1] < 0)
+    return `Reading: SVDecode did worse than ${r.method} alone on this task; the interval excludes zero.`;
+  return `Reading: the difference is within what resampling the ${d.items} test items gives; this run cannot tell SVDecode from ${r.method} alone.`;
 }
 
 /**
@@ -78,9 +92,14 @@ export async function demoCommand(flags: DemoFlags): Promise<void> {
   }
   const examples = result.peft.rows.slice(0, flags.examples).map((row, i) => ({
     question: row.question,
+    answer: row.answer,
     peft: row.generated,
     svdecode: result.svdecode.rows[i]!.generated,
   }));
+  // PEFT + SVDecode - PEFT, paired over the test items (one seed: the interval covers item sampling)
+  const difference = pairedBootstrap(
+    result.peft.rows.map((row, i) => Number(result.svdecode.rows[i]!.isCorrect) - Number(row.isCorrect)),
+  );
   if (flags.json) {
     const strip = (m: typeof result.peft | undefined) =>
       m && { accuracy: m.accuracy, likelihoodAccuracy: m.likelihoodAccuracy ?? null };
@@ -99,6 +118,7 @@ export async function demoCommand(flags: DemoFlags): Promise<void> {
         base: strip(result.base),
         peft: strip(result.peft),
         svdecode: strip(result.svdecode),
+        difference: { mean: difference.mean, ci95: difference.interval, items: difference.items },
         examples,
         seconds: result.seconds,
       })}\n`,
@@ -109,20 +129,21 @@ export async function demoCommand(flags: DemoFlags): Promise<void> {
     '',
     `task ${result.task}: test-split accuracy (greedy generation${result.peft.likelihoodAccuracy === undefined ? ', normalised exact match' : '; and best choice by likelihood'})`,
     table(result),
+    `  PEFT + SVDecode - PEFT: ${points(difference.mean)} points, 95 % interval [${points(difference.interval[0])}, ${points(difference.interval[1])}] over ${difference.items} test items (paired bootstrap)`,
+    `  ${reading(result, difference)}`,
     `  ${decisionLine(result.decision)}`,
     `  (the paper's mean: ${result.calibration.mean.toPrecision(4)}; from ${result.calibration.count} calibration tokens of ${result.calibration.rows} rows)`,
     ...(result.calibration.coverage.warning ? [`  warning: ${result.calibration.coverage.warning}`] : []),
     `  warm-start: ${result.warmStart.steps} steps, lr ${result.warmStart.learningRate}, ${result.warmStart.seconds.toFixed(1)} s; whole run ${result.seconds.toFixed(0)} s`,
     '',
-    'generations (PEFT | PEFT + SVDecode):',
+    'generations (PEFT | PEFT + SVDecode | correct answer):',
     ...examples.map(
       (e) =>
-        `  ${e.question.split('\n')[0]!.replace(/^.*question: /, '')}\n    ${JSON.stringify(e.peft)} | ${JSON.stringify(e.svdecode)}`,
+        `  ${e.question.split('\n')[0]!.replace(/^.*question: /, '')}\n    ${JSON.stringify(e.peft)} | ${JSON.stringify(e.svdecode)} | ${JSON.stringify(e.answer)}`,
     ),
     '',
-    "The embedded model has 2M parameters: too small for the paper's effect on most of its tasks. The full",
-    'table and why: packages/tiny/README.md (@svdecode/tiny). Where one-epoch PEFT learns the task, steering',
-    'adds to it: `svdecode demo --task sentiment --method ia3` (about 5 minutes) went from 47.2 to 55.4 %.',
+    'One seed of one method on one task: the replication table (every task and method, three seeds, intervals)',
+    'is in packages/tiny/README.md (@svdecode/tiny).',
     '',
   ];
   process.stdout.write(lines.join('\n'));

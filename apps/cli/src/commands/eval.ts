@@ -12,7 +12,8 @@ import { decisionLine } from '../strength-report.js';
 
 export interface EvalFlags extends CommonFlags, SteeringFlags {
   model: string;
-  adapter: string;
+  /** Absent: the base model alone, without steering. */
+  adapter?: string;
   data: string;
   compare?: boolean;
   limit?: number;
@@ -54,6 +55,7 @@ export async function evalCommand(flags: EvalFlags): Promise<void> {
   const data = limited(await loadDataset(flags.data), flags.limit);
   const loaded = await loadTfjs(flags.model, flags.adapter);
   try {
+    if (!loaded.adapted) return await evaluateBase(flags, data, loaded);
     const steering = await resolveSteering(flags, loaded.provenance);
     if (!steering && !flags.compare)
       throw new SvdecodeError(
@@ -63,7 +65,7 @@ export async function evalCommand(flags: EvalFlags): Promise<void> {
           hint: 'Run svdecode calibrate to make a steering file.',
         },
       );
-    const adapted = loaded.adapted!;
+    const adapted = loaded.adapted;
     note(`evaluating ${size(data)} ${data.format} rows of ${flags.data}`, flags.quiet);
     const plain = flags.compare || !steering ? await evaluate(data, { model: adapted }, loaded) : undefined;
     const steered = steering
@@ -101,4 +103,26 @@ export async function evalCommand(flags: EvalFlags): Promise<void> {
     loaded.adapted?.dispose();
     loaded.model.dispose();
   }
+}
+
+/** The base model alone (no adapter): steering needs an adapted model, so there is none. */
+async function evaluateBase(flags: EvalFlags, data: Dataset, loaded: LoadedTfjs): Promise<void> {
+  if (flags.steering !== undefined || flags.mu !== undefined || flags.compare)
+    throw new SvdecodeError('BAD_ARGUMENT', '--steering, --mu and --compare need --adapter', {
+      hint: 'Without --adapter, eval scores the base model alone.',
+    });
+  note(`evaluating the base model on ${size(data)} ${data.format} rows of ${flags.data}`, flags.quiet);
+  const base = await evaluate(data, { model: loaded.model }, loaded);
+  if (flags.json) {
+    process.stdout.write(
+      `${JSON.stringify({ data: resolve(flags.data), format: data.format, rows: size(data), model: 'base', base })}\n`,
+    );
+    return;
+  }
+  const pct = (x: number) => (100 * x).toFixed(1).padStart(8);
+  const lines = [
+    `${'metric'.padEnd(30)}${'base'.padStart(8)}`,
+    ...Object.entries(base).map(([n, v]) => `${n.padEnd(30)}${pct(v)}`),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -35,7 +35,7 @@ async function openDecoding(flags: GenerateFlags): Promise<Decoding> {
       throw new SvdecodeError('BAD_ARGUMENT', '--adapter does not apply to --backend onnx', {
         hint: 'Export the model with its adapter (svdecode export-onnx --adapter <dir> --paired) and pass that directory as --model.',
       });
-    const { model, tokenizer, provenance } = await loadOnnx(flags.model);
+    const { model, tokenizer, provenance } = await loadOnnx(flags.model, { quiet: flags.quiet });
     return {
       tokenizer,
       provenance,

@@ -1,0 +1,57 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { exportOnnx } from '@svdecode/backend-onnx';
+import { loadTfjsModel } from '@svdecode/backend-tfjs';
+import { fileExists, loadModelDirectory, readJsonFile, replaceDirectory } from '@svdecode/hf-io';
+import { TINY_MODEL_DIR } from '@svdecode/tiny';
+import { writeFileAtomic } from './atomic.js';
+import { fingerprintModel } from './fingerprint.js';
+import { note } from './progress.js';
+import { EXPORT_PROVENANCE, type Provenance } from './provenance.js';
+
+/** Where exports of the embedded model are cached: $SVDECODE_CACHE_DIR, else $XDG_CACHE_HOME/svdecode, else ~/.cache/svdecode. */
+export function cacheRoot(): string {
+  return (
+    process.env.SVDECODE_CACHE_DIR ??
+    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'svdecode')
+  );
+}
+
+/**
+ * The embedded model as an ONNX export, made once into the cache (staged, then renamed into place)
+ * and reused while its recorded fingerprint matches the committed model's. Says in one line which.
+ */
+export async function tinyOnnxDir(quiet?: boolean): Promise<string> {
+  const fingerprint = await fingerprintModel(TINY_MODEL_DIR);
+  const dir = join(cacheRoot(), `tiny-onnx-${fingerprint.replace(/^sha256:/, '').slice(0, 16)}`);
+  const provenanceFile = join(dir, EXPORT_PROVENANCE);
+  if (await fileExists(provenanceFile)) {
+    const provenance = (await readJsonFile(provenanceFile)) as Provenance;
+    if (provenance.base === fingerprint && (await fileExists(join(dir, 'onnx', 'model.onnx')))) {
+      note(`using the ONNX export of the embedded model cached in ${dir}`, quiet);
+      return dir;
+    }
+  }
+  const started = performance.now();
+  await mkdir(cacheRoot(), { recursive: true });
+  const staging = `${dir}.export-${process.pid}`;
+  const directory = await loadModelDirectory(TINY_MODEL_DIR, { tokenizer: 'required' });
+  const model = await loadTfjsModel(directory).finally(() => directory.close());
+  try {
+    await exportOnnx(model, staging, { tokenizerDir: TINY_MODEL_DIR });
+    const provenance: Provenance = { base: fingerprint, adapter: null, paired: false };
+    await writeFileAtomic(join(staging, EXPORT_PROVENANCE), `${JSON.stringify(provenance, null, 2)}\n`);
+    await replaceDirectory(staging, dir);
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  } finally {
+    model.dispose();
+  }
+  note(
+    `exported the embedded model to ONNX once (${((performance.now() - started) / 1000).toFixed(1)} s), cached in ${dir}`,
+    quiet,
+  );
+  return dir;
+}
