@@ -52,16 +52,37 @@ for (const v of [32_000, 151_936]) {
 }
 console.log(table(rows));
 
-// summary() over 200k tokens of a small vocabulary
-const e = new StrengthEstimator();
+// summary() over 200k tokens of a small vocabulary (4,000 rows of 50), with and without the
+// cross-validation (5 folds, every aggregate, the nested guard); the adds are timed too, so the
+// ratio is that of a whole math-only calibration (model forwards excluded: the worst case)
 const v = 64;
-for (let t = 0; t < 200_000; t++) e.add(randomLogits(v, 3 * t + 1), randomLogits(v, 3 * t + 2), t % v);
-const t0 = process.hrtime.bigint();
-const s = e.summary();
-const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+const timedCalibration = (folds) => {
+  const e = new StrengthEstimator({ folds });
+  const t0 = process.hrtime.bigint();
+  for (let t = 0; t < 200_000; t++)
+    e.add(randomLogits(v, 3 * t + 1), randomLogits(v, 3 * t + 2), t % v, Math.floor(t / 50));
+  const t1 = process.hrtime.bigint();
+  const s = e.summary();
+  const t2 = process.hrtime.bigint();
+  return { e, s, add: Number(t1 - t0) / 1e6, summary: Number(t2 - t1) / 1e6 };
+};
+const plainRun = timedCalibration(0);
+const cvRun = timedCalibration(5);
+const { e, s } = cvRun;
 console.log(
-  `\nsummary() over ${s.count} tokens (${s.optimalTokens} in optimal): ${fmt(ms)}; retained ${(e.retainedBytes / 2 ** 20).toFixed(1)} MiB`,
+  `\nsummary() over ${s.count} tokens of ${s.rows} rows (${s.optimalTokens} in optimal): ${fmt(plainRun.summary)} without, ${fmt(cvRun.summary)} with cross-validation; retained ${(e.retainedBytes / 2 ** 20).toFixed(1)} MiB`,
 );
+const total = (r) => r.add + r.summary;
+record({
+  group: 'calibration',
+  name: 'cross-validated calibration, math only (200k tokens, V = 64)',
+  value: total(cvRun),
+  unit: 'ms',
+  baseline: 'plain calibration (folds: 0)',
+  baselineValue: total(plainRun),
+  ratio: total(cvRun) / total(plainRun),
+});
+console.log(`cross-validated / plain calibration (math only): ${(total(cvRun) / total(plainRun)).toFixed(3)}`);
 const small = new StrengthEstimator({ maxExactTokens: 0, optimal: false });
 const a = randomLogits(v, 5);
 const bb = randomLogits(v, 6);

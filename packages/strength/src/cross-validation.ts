@@ -1,4 +1,4 @@
-import { trimmedMeanSorted } from './distribution.js';
+import { quantileSorted, trimmedMeanSorted } from './distribution.js';
 import { mulberry32 } from './random.js';
 import type { RowChanges, RowFilter, SteeredCrossEntropy } from './steered-cross-entropy.js';
 
@@ -59,8 +59,8 @@ export interface StrengthDecision {
  * when z <= 1 (no gain beyond one standard error). Each token's loss is convex in mu, so a strength
  * shrunk toward 0 changes the held-out loss by at most `shrink` times what the full strength changes
  * it by: shrinking never turns a gain into a loss. Chosen on the calibration splits of the embedded
- * tasks over two variants (keep above 1 SE and scale by z^2 below it; keep above 1 SE, else 0): the
- * first let small strengths through in folds where they hurt held-out rows (strength README).
+ * tasks among three variants (this one; keep above 1 SE and scale by z^2 below it; keep above 1 SE,
+ * else 0): the z^2 variant let small strengths through in folds where they hurt held-out rows.
  */
 export function guardStrength(
   aggregate: AggregateName,
@@ -141,7 +141,7 @@ export function fitAggregate(
     let num = 0;
     let den = 0;
     for (let r = 0; r < data.rows; r++) {
-      if (!include(r)) continue;
+      if (include[r] !== 1) continue;
       sumMu += data.rowSumMu[r]!;
       used += data.rowUsed[r]!;
       num += data.rowSumNum[r]!;
@@ -151,12 +151,9 @@ export function fitAggregate(
     return aggregate === 'mean' ? sumMu / used : num / (den + used * data.eps);
   }
   const values: number[] = [];
-  for (let i = 0; i < data.mus.length; i++) if (include(data.musRows[i]!)) values.push(data.mus[i]!);
+  for (let i = 0; i < data.mus.length; i++) if (include[data.musRows[i]!] === 1) values.push(data.mus[i]!);
   const sorted = Float64Array.from(values).sort();
-  if (sorted.length === 0) return Number.NaN;
-  if (aggregate === 'trimmedMean') return trimmedMeanSorted(sorted, data.trim);
-  const mid = (sorted.length - 1) / 2;
-  return 0.5 * (sorted[Math.floor(mid)]! + sorted[Math.ceil(mid)]!);
+  return aggregate === 'trimmedMean' ? trimmedMeanSorted(sorted, data.trim) : quantileSorted(sorted, 0.5);
 }
 
 function emptyChanges(rows: number): RowChanges {
@@ -176,12 +173,30 @@ function crossValidate(
   const changes = emptyChanges(data.rows);
   const foldMus: number[] = [];
   for (const f of folds) {
-    const mu = choose((r) => foldOf[r] !== f && folds.includes(foldOf[r]!), f);
+    const mu = choose(
+      rowMask(foldOf, (g) => g !== f && folds.includes(g)),
+      f,
+    );
     foldMus.push(mu);
     // a fold with nothing to fit on steers nothing: its held-out change is that of mu = 0
-    if (data.loss) data.loss.addRowChanges(Number.isNaN(mu) ? 0 : mu, (r) => foldOf[r] === f, changes);
+    if (data.loss)
+      data.loss.addRowChanges(
+        Number.isNaN(mu) ? 0 : mu,
+        rowMask(foldOf, (g) => g === f),
+        changes,
+      );
   }
-  return estimate(changes, (r) => folds.includes(foldOf[r]!), data.rows, foldMus);
+  return estimate(
+    changes,
+    rowMask(foldOf, (g) => folds.includes(g)),
+    data.rows,
+    foldMus,
+  );
+}
+
+/** The rows whose fold `keep` accepts, as a row mask. */
+function rowMask(foldOf: Uint8Array, keep: (fold: number) => boolean): RowFilter {
+  return foldOf.map((fold) => (keep(fold) ? 1 : 0));
 }
 
 /** Ratio estimates (sum of changes / sum of tokens) with standard errors over rows. */
@@ -191,7 +206,7 @@ function estimate(changes: RowChanges, include: RowFilter, rows: number, foldMus
   let correct = 0;
   let count = 0;
   for (let r = 0; r < rows; r++) {
-    if (!include(r)) continue;
+    if (include[r] !== 1) continue;
     count++;
     n += changes.tokens[r]!;
     loss += changes.loss[r]!;
@@ -202,7 +217,7 @@ function estimate(changes: RowChanges, include: RowFilter, rows: number, foldMus
   let lossSq = 0;
   let accSq = 0;
   for (let r = 0; r < rows; r++) {
-    if (!include(r)) continue;
+    if (include[r] !== 1) continue;
     lossSq += (changes.loss[r]! - lossChange * changes.tokens[r]!) ** 2;
     accSq += (changes.correct[r]! - accuracyChange * changes.tokens[r]!) ** 2;
   }

@@ -19,8 +19,12 @@ export interface Minimum {
   bounded: boolean;
 }
 
-/** Chooses tokens by their calibration row (cross-validation folds are sets of rows). */
-export type RowFilter = (row: number) => boolean;
+/**
+ * Chooses tokens by their calibration row (cross-validation folds are sets of rows): a token is
+ * included when `mask[row]` is 1. A typed mask, not a callback: it is read once per token in loops
+ * that run a hundred times per calibration summary.
+ */
+export type RowFilter = Uint8Array;
 
 /** Per-row sums of what steering with one mu changes on the tokens it is evaluated on. */
 export interface RowChanges {
@@ -83,7 +87,7 @@ export class SteeredCrossEntropy {
     let start = 0;
     for (let t = 0; t < ends.length; t++) {
       const end = ends[t]!;
-      if (include && !include(rows[t]!)) {
+      if (include && include[rows[t]!] !== 1) {
         start = end;
         continue;
       }
@@ -129,7 +133,7 @@ export class SteeredCrossEntropy {
     for (let t = 0; t < ends.length; t++) {
       const end = ends[t]!;
       const row = rows[t]!;
-      if (include(row)) {
+      if (include[row] === 1) {
         into.loss[row]! += tokenLoss(u, v, start, end, m) - tokenLoss(u, v, start, end, 0);
         into.correct[row]! +=
           (targetWins(u, v, start, end, m) ? 1 : 0) - (targetWins(u, v, start, end, 0) ? 1 : 0);
