@@ -82,7 +82,9 @@ record({
   baselineValue: total(plainRun),
   ratio: total(cvRun) / total(plainRun),
 });
-console.log(`cross-validated / plain calibration (math only): ${(total(cvRun) / total(plainRun)).toFixed(3)}`);
+console.log(
+  `cross-validated / plain calibration (math only): ${(total(cvRun) / total(plainRun)).toFixed(3)}`,
+);
 const small = new StrengthEstimator({ maxExactTokens: 0, optimal: false });
 const a = randomLogits(v, 5);
 const bb = randomLogits(v, 6);
