@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-// Every `docs/method.md#anchor` cited in the repository's sources and READMEs must name a heading
+// Every anchor of docs/method.md cited in the repository's sources and READMEs must name a heading
 // of docs/method.md, and nothing may cite a document that is not in the repository.
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
