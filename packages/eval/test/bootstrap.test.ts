@@ -3,7 +3,7 @@ import { pairedBootstrap } from '../src/index.js';
 
 describe('pairedBootstrap', () => {
   it('gives the mean difference and a percentile interval that covers it, deterministically', () => {
-    const d = Array.from({ length: 200 }, (_, i) => (i % 10 === 0 ? 1 : i % 17 === 0 ? -1 : 0));
+    const d: number[] = Array.from({ length: 200 }, (_, i) => (i % 10 === 0 ? 1 : i % 17 === 0 ? -1 : 0));
     const r = pairedBootstrap(d, { resamples: 4000 });
     expect(r.mean).toBeCloseTo(d.reduce((a, b) => a + b, 0) / 200, 12);
     expect(r.interval[0]).toBeLessThan(r.mean);
