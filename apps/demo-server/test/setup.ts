@@ -19,6 +19,7 @@ export async function demoSetup(): Promise<DemoSetup & { dispose(): void; liveSe
       aggregate: file.aggregate,
       count: file.distribution.count,
       histogram: file.distribution.histogram,
+      decision: file.decision ?? null,
     },
     description: { model: 'tiny', adapter: 'demo lora', steeringFile: 'demo/steering.json', backend: 'tfjs' },
     liveSessions: () => adapted.liveSessions,

@@ -56,14 +56,15 @@ export class SteerStage implements SamplerStage {
         hint: 'Decode with a PairedSession (base + adapted), or turn steering off.',
       });
     }
-    if (this.mu === 0) return;
     if (this.#buffers?.delta.length !== logits.length) {
       this.#buffers = createSteeringBuffers(logits.length);
       this.#vectorOptions.out = this.#buffers;
     }
+    // the KL is reported at every step, mu = 0 included (a guarded strength is often 0)
     const s = steeringVector(logits, ctx.base, this.#vectorOptions);
     this.lastKL = s.kl;
     this.lastKept = s.kept;
+    if (this.mu === 0) return; // the identity: nothing to add
     this.#steerOptions.out = logits;
     steerLogits(logits, s, this.mu, this.#steerOptions);
     this.#steerOptions.out = undefined; // keep no reference to the caller's buffer
