@@ -10,7 +10,7 @@ describe('svdecode demo (the README main job) on the embedded default', () => {
     expect(r.stdout).toMatch(/^ {2}lora \(1 epoch\)\s+\d+\.\d %\s+\d+\.\d %$/m);
     expect(r.stdout).toMatch(/^ {2}lora \+ SVDecode\s+\d+\.\d %\s+\d+\.\d %$/m);
     expect(r.stdout).toMatch(/mu_bar = -?\d\S* \(guarded optimal; fitted -?\d\S*\): /);
-    expect(r.stdout).toMatch(/generations \(PEFT \| PEFT \+ SVDecode\)/);
+    expect(r.stdout).toMatch(/generations \(PEFT \| PEFT \+ SVDecode \| correct answer\)/);
     // progress reached stderr, not stdout
     expect(r.stderr).toMatch(/warm-start: 134\/134/);
     expect(r.stdout).not.toMatch(/warm-start: \d+\/\d+/);
