@@ -1,5 +1,5 @@
 import { METHODS } from '@svdecode/peft';
-import { TASKS } from '@svdecode/tiny';
+import { DEMO_TASK, TASKS } from '@svdecode/tiny';
 import { Command, Option } from 'commander';
 import { calibrateCommand } from './commands/calibrate.js';
 import { demoCommand } from './commands/demo.js';
@@ -50,7 +50,12 @@ export function buildProgram(): Command {
       )
       .addOption(new Option('--method <name>', 'PEFT method').choices(METHODS).default('lora'))
       .addOption(
-        new Option('--task <name>', 'task of the embedded default').choices(TASKS).default('capitals'),
+        new Option(
+          '--task <name>',
+          'task of the embedded default (default by the rule in packages/tiny/DECISIONS.md)',
+        )
+          .choices(TASKS)
+          .default(DEMO_TASK),
       )
       .option('--examples <n>', 'generations shown side by side', number({ min: 0, integer: true }), 3),
   ).action((flags) => demoCommand(flags));

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Rebuilds data/corpus.txt and data/tasks/<task>/{train,calibration,test}.jsonl from the npm data
+// Rebuilds data/corpus.jsonl (one pre-training document per line, as a JSON string) and data/tasks/<task>/{train,calibration,test}.jsonl from the npm data
 // packages, deterministically (fixed seeds). Run after `pnpm build`: node scripts/build-data.mjs
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,12 +10,14 @@ import {
   loadCountries,
   loadDefinitions,
   loadSentimentWords,
+  splitEntities,
 } from '../dist/build.js';
 
 const root = fileURLToPath(new URL('../data/', import.meta.url));
 const countries = loadCountries();
 const sentiment = await loadSentimentWords();
-const definitions = loadDefinitions();
+const definitions = loadDefinitions(2000);
+const entities = splitEntities(countries, sentiment, definitions);
 
 async function atomicWrite(path, text) {
   const temp = `${path}.tmp-${process.pid}`;
@@ -24,10 +26,10 @@ async function atomicWrite(path, text) {
 }
 
 await mkdir(join(root, 'tasks'), { recursive: true });
-const corpus = buildCorpus(countries, sentiment, definitions);
-await atomicWrite(join(root, 'corpus.txt'), `${corpus.join('\n')}\n`);
+const corpus = buildCorpus(entities);
+await atomicWrite(join(root, 'corpus.jsonl'), `${corpus.map((d) => JSON.stringify(d)).join('\n')}\n`);
 const summary = [];
-for (const task of buildTasks(countries, sentiment, definitions)) {
+for (const task of buildTasks(entities)) {
   await mkdir(join(root, 'tasks', task.name), { recursive: true });
   for (const part of ['train', 'calibration', 'test']) {
     await atomicWrite(
@@ -43,5 +45,5 @@ for (const task of buildTasks(countries, sentiment, definitions)) {
     test: task.test.length,
   });
 }
-console.log(`corpus: ${corpus.length} sentences`);
+console.log(`corpus: ${corpus.length} documents`);
 console.table(summary);

@@ -1,35 +1,45 @@
 #!/usr/bin/env node
-// Builds the embedded default from data/corpus.txt with fixed seeds: a byte-level BPE tokenizer
-// (vocabulary 2,048), then a small Llama pre-trained on the corpus with tfjs (wasm backend), saved
-// in the Hugging Face layout to model/. Usage: node scripts/build-model.mjs [--epochs 10] [--minutes 45]
-// A fixed number of epochs keeps the result reproducible; --minutes is only a safety stop.
-// Progress lines go to stdout; everything is written to a temporary directory renamed into place.
+// Builds the embedded default from data/corpus.jsonl with fixed seeds: a byte-level BPE tokenizer
+// (vocabulary 2,048, our TypeScript trainer, checked through @huggingface/tokenizers), the token
+// stream, then a Llama pre-trained on CPU by scripts/train_llama.py (Debian's python3-torch with
+// OpenBLAS: `apt-get install python3-torch libopenblas0-pthread`), saved in the Hugging Face layout.
+// Everything is written to a temporary directory renamed into place (model/ by default).
+//
+// usage: node scripts/build-model.mjs [--epochs N] [--threads 2] [--out DIR] [--python /usr/bin/python3]
+import { spawn } from 'node:child_process';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { enableGradients, matMulPlainGrad, randomLlama } from '@svdecode/backend-tfjs';
-import { HfTokenizer, hfConfig, writeSafetensors } from '@svdecode/hf-io';
-import { applyAdamW } from '@svdecode/peft';
-import * as tf from '@tensorflow/tfjs-core';
+import { parseArgs } from 'node:util';
+import { HfTokenizer, parseLlamaConfig } from '@svdecode/hf-io';
 import { trainByteLevelBpe } from '../dist/build.js';
 
-const args = process.argv.slice(2);
-const arg = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const MINUTES = arg('minutes', 45);
-const MAX_EPOCHS = arg('epochs', 10);
-const SEQ = 64;
-const BATCH = 16;
-const VOCAB = 2048;
 const root = fileURLToPath(new URL('../', import.meta.url));
+const { values } = parseArgs({
+  options: {
+    epochs: { type: 'string', default: '16' },
+    threads: { type: 'string', default: '2' },
+    out: { type: 'string', default: join(root, 'model') },
+    python: { type: 'string', default: '/usr/bin/python3' },
+    hidden: { type: 'string', default: '256' },
+    layers: { type: 'string', default: '4' },
+  },
+});
 const started = Date.now();
-const log = (msg) => console.log(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${msg}`);
+const log = (msg) => console.log(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${msg}`);
+const VOCAB = 2048;
+const SEQ = 128;
+const hidden = Number(values.hidden);
 
-// 1. tokenizer
-const lines = (await readFile(join(root, 'data', 'corpus.txt'), 'utf8')).trim().split('\n');
-const tokenizerJson = trainByteLevelBpe(lines, { vocabSize: VOCAB, specialTokens: ['<pad>', '<s>', '</s>'] });
+// 1. tokenizer, trained on the corpus documents
+const documents = (await readFile(join(root, 'data', 'corpus.jsonl'), 'utf8'))
+  .trim()
+  .split('\n')
+  .map((line) => JSON.parse(line));
+const tokenizerJson = trainByteLevelBpe(documents, {
+  vocabSize: VOCAB,
+  specialTokens: ['<pad>', '<s>', '</s>'],
+});
 const tokenizerConfig = {
   bos_token: '<s>',
   eos_token: '</s>',
@@ -41,162 +51,117 @@ const tokenizerConfig = {
 const tokenizer = new HfTokenizer(tokenizerJson, tokenizerConfig);
 log(`tokenizer: ${tokenizer.vocabSize} tokens`);
 
-// 2. the token stream: <s> sentence </s> ..., cut into rows of SEQ + 1
+// 2. the token stream: <s> document </s> ... (rows of SEQ + 1 are cut from it by the trainer)
 const stream = [];
-for (const line of lines) stream.push(1, ...tokenizer.encode(line, { addSpecialTokens: false }), 2);
-const rows = [];
-for (let i = 0; i + SEQ + 1 <= stream.length; i += SEQ) rows.push(stream.slice(i, i + SEQ + 1));
-log(`corpus: ${stream.length} tokens, ${rows.length} rows of ${SEQ + 1}`);
+for (const doc of documents) stream.push(1, ...tokenizer.encode(doc, { addSpecialTokens: false }), 2);
+log(`corpus: ${documents.length} documents, ${stream.length} tokens`);
 
-// 3. model: tied embeddings, trained through a one-hot matmul (wasm lacks gather's gradient)
-process.env.SVDECODE_QUIET = '1';
-const model = await randomLlama({
-  vocabSize: VOCAB,
-  hiddenSize: 192,
-  numLayers: 4,
-  numHeads: 6,
-  numKvHeads: 2,
-  intermediateSize: 512,
-  tied: true,
-  std: 0.02,
+// 3. the model's config (Hugging Face Llama) and the training run
+const config = {
+  architectures: ['LlamaForCausalLM'],
+  model_type: 'llama',
+  vocab_size: VOCAB,
+  hidden_size: hidden,
+  intermediate_size: Math.round((hidden * 8) / 3 / 16) * 16,
+  num_hidden_layers: Number(values.layers),
+  num_attention_heads: hidden / 32,
+  num_key_value_heads: hidden / 64,
+  head_dim: 32,
+  hidden_act: 'silu',
+  rms_norm_eps: 1e-5,
+  rope_theta: 10000,
+  rope_scaling: null,
+  max_position_embeddings: 512,
+  tie_word_embeddings: true,
+  attention_bias: false,
+  bos_token_id: 1,
+  eos_token_id: 2,
+  pad_token_id: 0,
+  torch_dtype: 'float32',
+  use_cache: true,
+};
+parseLlamaConfig(config, 'config.json'); // what every svdecode loader will read back
+const training = {
   seed: 42,
-});
-await enableGradients();
-const w = model.weights;
-const embed = tf.variable(w.embed, true, 'embed');
-w.embed = embed;
-const vars = [embed];
-for (const layer of w.layers) {
-  for (const key of Object.keys(layer)) {
-    const v = tf.variable(layer[key], true);
-    layer[key] = v;
-    vars.push(v);
-  }
-}
-const norm = tf.variable(w.norm, true);
-w.norm = norm;
-vars.push(norm);
-const params = vars.reduce((a, v) => a + v.size, 0);
-log(`model: ${params.toLocaleString('en-US')} parameters`);
-const m = vars.map((v) => tf.variable(tf.zerosLike(v), false));
-const s = vars.map((v) => tf.variable(tf.zerosLike(v), false));
-const positions = Int32Array.from({ length: BATCH * SEQ }, (_, i) => i % SEQ);
-
-function loss(batch) {
-  const inputs = batch.flatMap((r) => r.slice(0, SEQ));
-  const targets = batch.flatMap((r) => r.slice(1));
-  const oneHot = tf.oneHot(tf.tensor1d(inputs, 'int32'), VOCAB);
-  const inputEmbeds = tf.reshape(matMulPlainGrad(oneHot, embed), [batch.length, SEQ, 192]);
-  w.lmHead = tf.transpose(embed); // tied head, [hidden, vocab], recomputed inside the gradient tape
-  const out = model.forward({
-    ids: new Int32Array(batch.length * SEQ),
-    batch: batch.length,
-    seq: SEQ,
-    positions: positions.subarray(0, batch.length * SEQ),
-    inputEmbeds,
-  });
-  const logits = tf.reshape(out.logits, [batch.length * SEQ, VOCAB]);
-  return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(targets, 'int32'), VOCAB), logits);
-}
-
-// 4. training: AdamW, warm-up then cosine decay over the planned steps, stop at the time budget
-let next = 1234567;
-const rand = () => {
-  next = (Math.imul(next, 1664525) + 1013904223) >>> 0;
-  return next / 2 ** 32;
+  threads: Number(values.threads),
+  epochs: Number(values.epochs),
+  seq: SEQ,
+  stride: SEQ,
+  batch: 16,
+  lr: 2e-3,
+  warmup: 0.03,
+  weight_decay: 0.1,
+  init_std: 0.02,
+  log_every: 50,
+  snapshot_every: 2,
 };
-const stepsPerEpoch = Math.floor(rows.length / BATCH);
-const plannedSteps = { value: stepsPerEpoch * MAX_EPOCHS };
-let step = 0;
-let lossAvg = 0;
-const budget = MINUTES * 60 * 1000;
-outer: for (let epoch = 0; epoch < MAX_EPOCHS; epoch++) {
-  const order = rows.map((_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  for (let b = 0; b + BATCH <= order.length; b += BATCH) {
-    const batch = order.slice(b, b + BATCH).map((i) => rows[i]);
-    const { value, grads } = tf.variableGrads(() => loss(batch), vars);
-    const lv = (await value.data())[0];
-    value.dispose();
-    const warm = 100;
-    const progress = Math.min(1, step / plannedSteps.value);
-    const rate =
-      step < warm
-        ? (3e-3 * (step + 1)) / warm
-        : 3e-3 * (0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * progress)));
-    const g = vars.map((v) => grads[v.name]);
-    applyAdamW(vars, g, m, s, {
-      rate,
-      b1: 0.9,
-      b2: 0.98,
-      eps: 1e-8,
-      weightDecay: 0.01,
-      maxGradNorm: 1,
-      step: step + 1,
-      accum: 1,
-    });
-    tf.dispose(g);
-    step++;
-    lossAvg = step === 1 ? lv : 0.98 * lossAvg + 0.02 * lv;
-    const elapsed = Date.now() - started;
-    if (step % 50 === 0) {
-      const tps = (step * BATCH * SEQ) / (elapsed / 1000);
-      log(
-        `epoch ${epoch + 1} step ${step}/${plannedSteps.value} loss ${lossAvg.toFixed(3)} ${tps.toFixed(0)} tok/s`,
-      );
-    }
-    if (elapsed > budget) {
-      log(`stopping at the ${MINUTES}-minute safety limit: the result is not the reproducible one`);
-      break outer;
-    }
-  }
-}
-log(
-  `trained ${step} steps (${((step * BATCH * SEQ) / stream.length).toFixed(1)} epochs), loss ${lossAvg.toFixed(3)}`,
-);
 
-// 5. save in the Hugging Face layout, atomically
-const out = join(root, 'model');
+const out = resolve(values.out);
 const temp = `${out}.tmp-${process.pid}`;
+await rm(temp, { recursive: true, force: true });
 await mkdir(temp, { recursive: true });
-const tensors = { 'model.embed_tokens.weight': embed, 'model.norm.weight': norm };
-const names = {
-  q: 'self_attn.q_proj',
-  k: 'self_attn.k_proj',
-  v: 'self_attn.v_proj',
-  o: 'self_attn.o_proj',
-  gate: 'mlp.gate_proj',
-  up: 'mlp.up_proj',
-  down: 'mlp.down_proj',
-  inputNorm: 'input_layernorm',
-  postNorm: 'post_attention_layernorm',
-};
-w.layers.forEach((layer, l) => {
-  // linear weights are stored [in, out]; the checkpoint layout is [out, in]
-  for (const [key, name] of Object.entries(names))
-    tensors[`model.layers.${l}.${name}.weight`] =
-      layer[key].rank === 2 ? tf.transpose(layer[key]) : layer[key];
-});
-const entries = {};
-for (const [name, t] of Object.entries(tensors))
-  entries[name] = { dtype: 'F32', shape: t.shape, data: await t.data() };
-await writeSafetensors(join(temp, 'model.safetensors'), entries, { format: 'pt' });
-// the model's own config in the Hugging Face layout, with the context length it was trained for
-const config = { ...hfConfig(model.config), max_position_embeddings: 512, pad_token_id: 0 };
-await writeFile(join(temp, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
-await writeFile(
-  join(temp, 'generation_config.json'),
-  `${JSON.stringify({ bos_token_id: 1, eos_token_id: 2, pad_token_id: 0 }, null, 2)}\n`,
-);
-await writeFile(join(temp, 'tokenizer.json'), JSON.stringify(tokenizerJson));
-await writeFile(join(temp, 'tokenizer_config.json'), `${JSON.stringify(tokenizerConfig, null, 2)}\n`);
-await writeFile(
-  join(temp, 'training.json'),
-  `${JSON.stringify({ steps: step, batch: BATCH, seq: SEQ, finalLoss: lossAvg, seconds: (Date.now() - started) / 1000, parameters: params, corpusTokens: stream.length }, null, 2)}\n`,
-);
-await rm(out, { recursive: true, force: true });
-await rename(temp, out);
-log(`saved ${out}`);
+try {
+  await writeFile(join(temp, 'settings.json'), JSON.stringify({ config, training }));
+  // the Hugging Face files first: with the trainer's snapshots, the directory loads mid-training
+  await writeFile(join(temp, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  await writeFile(
+    join(temp, 'generation_config.json'),
+    `${JSON.stringify({ bos_token_id: 1, eos_token_id: 2, pad_token_id: 0 }, null, 2)}\n`,
+  );
+  await writeFile(join(temp, 'tokenizer.json'), JSON.stringify(tokenizerJson));
+  await writeFile(join(temp, 'tokenizer_config.json'), `${JSON.stringify(tokenizerConfig, null, 2)}\n`);
+  await writeFile(join(temp, 'tokens.bin'), Buffer.from(Uint16Array.from(stream).buffer));
+  // 4. pre-training in PyTorch; its JSON progress lines become ours
+  const summary = await new Promise((resolvePromise, reject) => {
+    const child = spawn(
+      values.python,
+      [join(root, 'scripts', 'train_llama.py'), join(temp, 'settings.json'), join(temp, 'tokens.bin'), temp],
+      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, OMP_NUM_THREADS: values.threads } },
+    );
+    let done;
+    let buffer = '';
+    child.stdout.on('data', (chunk) => {
+      buffer += chunk;
+      let nl = buffer.indexOf('\n');
+      while (nl >= 0) {
+        const event = JSON.parse(buffer.slice(0, nl));
+        buffer = buffer.slice(nl + 1);
+        nl = buffer.indexOf('\n');
+        if (event.event === 'start')
+          log(`model: ${event.parameters.toLocaleString('en-US')} parameters, ${event.steps} steps`);
+        else if (event.event === 'step') {
+          const eta = (event.seconds / event.step) * (event.steps - event.step);
+          log(
+            `epoch ${event.epoch} step ${event.step}/${event.steps} loss ${event.loss.toFixed(3)} ${event.tokens_per_second.toFixed(0)} tok/s, eta ${(eta / 60).toFixed(1)} min`,
+          );
+        } else if (event.event === 'done') done = event;
+      }
+    });
+    child.on('error', (error) =>
+      reject(
+        new Error(
+          `cannot run ${values.python} (apt-get install python3-torch libopenblas0-pthread): ${error.message}`,
+        ),
+      ),
+    );
+    child.on('exit', (code) =>
+      code === 0 && done ? resolvePromise(done) : reject(new Error(`trainer exited with ${code}`)),
+    );
+  });
+  // 5. the Hugging Face directory
+  await rm(join(temp, 'settings.json'));
+  await rm(join(temp, 'tokens.bin'));
+  const { event, ...rest } = summary;
+  await writeFile(
+    join(temp, 'training.json'),
+    `${JSON.stringify({ ...rest, documents: documents.length, totalSeconds: (Date.now() - started) / 1000, settings: training }, null, 2)}\n`,
+  );
+  await rm(out, { recursive: true, force: true });
+  await rename(temp, out);
+  log(
+    `saved ${out}: loss ${summary.finalLoss.toFixed(3)}, ${(summary.seconds / 60).toFixed(1)} min of training`,
+  );
+} catch (error) {
+  await rm(temp, { recursive: true, force: true });
+  throw error;
+}

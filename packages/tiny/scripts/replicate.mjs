@@ -1,13 +1,17 @@
 #!/usr/bin/env node
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 // The replication table of the embedded default: for every task, the base model, each PEFT method
-// after a 1-epoch warm-start on the train split, and each with SVDecode (mu_bar from the
-// calibration split only). The test split is read only for the final evaluation.
-// Run after `pnpm build`: node scripts/replicate.mjs [--tasks a,b] [--methods lora,ia3]
+// after a one-epoch warm-start on the train split, and each with SVDecode (mu_bar from the
+// calibration split only, the strength guard on), over several seeds (adapter initialisation and
+// data order). The test split is read only for the final evaluation. Per cell: mean and spread over
+// seeds, and the PEFT + SVDecode - PEFT difference with a paired bootstrap 95 % interval over test
+// items (each item's correctness averaged over seeds, items resampled).
+// Run after `pnpm build`: node scripts/replicate.mjs [--tasks a,b] [--methods lora,ia3] [--seeds 0,1,2]
 // Writes results/replication.json and results/replication.md (atomically).
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { pairedBootstrap } from '@svdecode/eval';
 import { loadTiny, runExperiment, TASKS, TINY_LEARNING_RATES } from '../dist/index.js';
 
 process.env.SVDECODE_QUIET = '1';
@@ -15,93 +19,117 @@ const { values } = parseArgs({
   options: {
     tasks: { type: 'string', default: TASKS.join(',') },
     methods: { type: 'string', default: 'lora,ia3,prompt-tuning,p-tuning-v2' },
+    seeds: { type: 'string', default: '0,1,2' },
+    resamples: { type: 'string', default: '10000' },
   },
 });
 const tasks = values.tasks.split(',');
 const methods = values.methods.split(',');
+const seeds = values.seeds.split(',').map(Number);
 const outDir = fileURLToPath(new URL('../results/', import.meta.url));
+
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const sd = (xs) =>
+  xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
 
 const { model, tokenizer } = await loadTiny();
 const started = Date.now();
-const rows = [];
+const cells = [];
+const bases = {};
 for (const task of tasks) {
-  let base;
   for (const method of methods) {
-    let last = 0;
-    const r = await runExperiment({
-      task,
-      method,
-      model,
-      tokenizer,
-      evaluateBase: base === undefined,
-      onProgress: (e) => {
-        const now = Date.now();
-        if (e.phase === 'evaluate' || now - last > 15_000) {
-          last = now;
-          const detail =
-            e.phase === 'evaluate' ? e.variant : `${e.step ?? e.rows}/${e.totalSteps ?? e.totalRows}`;
-          console.error(`[${((now - started) / 1000).toFixed(0)} s] ${task} ${method} ${e.phase} ${detail}`);
-        }
-      },
-    });
-    base ??= r.base;
-    const metrics = (m) => ({ accuracy: m.accuracy, likelihoodAccuracy: m.likelihoodAccuracy ?? null });
-    rows.push({
-      task,
-      method,
-      muBar: r.muBar,
-      aggregates: {
-        optimal: r.calibration.optimal,
-        mean: r.calibration.mean,
-        median: r.calibration.median,
-        trimmedMean: r.calibration.trimmedMean,
-        pooled: r.calibration.pooled,
-      },
-      calibrationTokens: r.calibration.count,
-      warmStart: r.warmStart,
-      base: metrics(base),
-      peft: metrics(r.peft),
-      svdecode: metrics(r.svdecode),
-      seconds: r.seconds,
-    });
-    console.error(
-      `${task} ${method}: base ${base.accuracy.toFixed(3)} peft ${r.peft.accuracy.toFixed(3)} svdecode ${r.svdecode.accuracy.toFixed(3)} (mu_bar ${r.muBar.toPrecision(4)})`,
+    const runs = [];
+    for (const seed of seeds) {
+      const r = await runExperiment({
+        task,
+        method,
+        model,
+        tokenizer,
+        seed,
+        evaluateBase: bases[task] === undefined,
+      });
+      bases[task] ??= r.base;
+      runs.push(r);
+      console.error(
+        `[${((Date.now() - started) / 1000).toFixed(0)} s] ${task} ${method} seed ${seed}: base ${bases[task].accuracy.toFixed(3)} peft ${r.peft.accuracy.toFixed(3)} svdecode ${r.svdecode.accuracy.toFixed(3)} (mu ${r.muBar.toPrecision(3)}, ${r.seconds.toFixed(0)} s)`,
+      );
+    }
+    const items = runs[0].peft.rows.length;
+    const differences = Array.from({ length: items }, (_, i) =>
+      mean(runs.map((r) => Number(r.svdecode.rows[i].isCorrect) - Number(r.peft.rows[i].isCorrect))),
     );
+    const accuracy = (variant) => runs.map((r) => r[variant].accuracy);
+    const likelihood = (variant) =>
+      runs[0][variant].likelihoodAccuracy === undefined
+        ? null
+        : mean(runs.map((r) => r[variant].likelihoodAccuracy));
+    cells.push({
+      task,
+      method,
+      seeds,
+      testItems: items,
+      base: { accuracy: bases[task].accuracy, likelihoodAccuracy: bases[task].likelihoodAccuracy ?? null },
+      peft: {
+        mean: mean(accuracy('peft')),
+        sd: sd(accuracy('peft')),
+        perSeed: accuracy('peft'),
+        likelihoodAccuracy: likelihood('peft'),
+      },
+      svdecode: {
+        mean: mean(accuracy('svdecode')),
+        sd: sd(accuracy('svdecode')),
+        perSeed: accuracy('svdecode'),
+        likelihoodAccuracy: likelihood('svdecode'),
+      },
+      difference: (({ mean: m, interval }) => ({ mean: m, ci95: interval }))(
+        pairedBootstrap(differences, { resamples: Number(values.resamples), seed: 1234 }),
+      ),
+      decisions: runs.map((r, k) => ({
+        seed: seeds[k],
+        mu: r.muBar,
+        raw: r.decision.raw,
+        shrink: r.decision.shrink,
+        reason: r.decision.reason,
+      })),
+      secondsPerRun: mean(runs.map((r) => r.seconds)),
+    });
   }
 }
 model.dispose();
 
-const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const averages = methods.map((method) => {
-  const mine = rows.filter((r) => r.method === method);
+  const mine = cells.filter((c) => c.method === method);
   return {
     method,
-    base: mean(mine.map((r) => r.base.accuracy)),
-    peft: mean(mine.map((r) => r.peft.accuracy)),
-    svdecode: mean(mine.map((r) => r.svdecode.accuracy)),
+    base: mean(mine.map((c) => c.base.accuracy)),
+    peft: mean(mine.map((c) => c.peft.mean)),
+    svdecode: mean(mine.map((c) => c.svdecode.mean)),
   };
 });
 const result = {
   description:
-    'Embedded default (@svdecode/tiny): greedy-generation accuracy on each test split (template answer or normalised exact match) and multiple-choice likelihood accuracy',
+    'Embedded default (@svdecode/tiny): greedy-generation accuracy on each test split (template answer or normalised exact match), mean and spread over seeds, PEFT + SVDecode - PEFT with a paired bootstrap 95 % interval over test items',
   settings: {
-    warmStart: { epochs: 1, batchSize: 1, learningRates: TINY_LEARNING_RATES, seed: 0 },
-    steering: { aggregate: 'optimal', alpha: 0.1, lambda: '-Infinity' },
+    warmStart: { epochs: 1, batchSize: 1, learningRates: TINY_LEARNING_RATES },
+    seeds,
+    steering: { aggregate: 'optimal', guard: true, alpha: 0.1, lambda: '-Infinity' },
     decoding: 'greedy',
+    bootstrap: { resamples: Number(values.resamples), seed: 1234 },
   },
   machine: `${cpus()[0]?.model ?? 'unknown CPU'} x ${cpus().length}, Node ${process.version}`,
   seconds: (Date.now() - started) / 1000,
-  rows,
+  cells,
   averages,
 };
 
-const pct = (x) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)}`);
+const pct = (x) => (x === null || x === undefined ? '–' : (100 * x).toFixed(1));
+const signed = (x) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
 const lines = [
-  '| task | method | base | PEFT | PEFT + SVDecode | mu_bar (optimal) | mu_bar (paper mean) | likelihood acc. base / PEFT / +SVDecode |',
+  '| task | method | base | PEFT (mean ± sd) | PEFT + SVDecode (mean ± sd) | difference [95 % CI] | mu_bar per seed (guarded) | s / run |',
   '| --- | --- | --- | --- | --- | --- | --- | --- |',
-  ...rows.map(
-    (r) =>
-      `| ${r.task} | ${r.method} | ${pct(r.base.accuracy)} | ${pct(r.peft.accuracy)} | ${pct(r.svdecode.accuracy)} | ${r.muBar.toPrecision(3)} | ${r.aggregates.mean.toPrecision(3)} | ${r.base.likelihoodAccuracy === null ? '–' : `${pct(r.base.likelihoodAccuracy)} / ${pct(r.peft.likelihoodAccuracy)} / ${pct(r.svdecode.likelihoodAccuracy)}`} |`,
+  ...cells.map(
+    (c) =>
+      `| ${c.task} | ${c.method} | ${pct(c.base.accuracy)} | ${pct(c.peft.mean)} ± ${pct(c.peft.sd)} | ${pct(c.svdecode.mean)} ± ${pct(c.svdecode.sd)} | ${signed(c.difference.mean)} [${signed(c.difference.ci95[0])}, ${signed(c.difference.ci95[1])}] | ${c.decisions.map((d) => d.mu.toPrecision(2)).join(' / ')} | ${c.secondsPerRun.toFixed(0)} |`,
   ),
   '',
   '| method | average base | average PEFT | average PEFT + SVDecode |',

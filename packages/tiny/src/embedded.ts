@@ -11,6 +11,12 @@ export const TINY_TASKS_DIR = fileURLToPath(new URL('../data/tasks/', import.met
 /** The four task sets, by the names the CLI uses. */
 export const TASKS = ['capitals', 'sentiment', 'wordnet', 'capitals-open'] as const;
 export type TaskName = (typeof TASKS)[number];
+/**
+ * The task `svdecode demo` (and the demo adapter of `svdecode serve`) uses by default, chosen by the
+ * rule in DECISIONS.md on calibration-split evidence: the task whose base-model template accuracy
+ * is furthest above chance (with LoRA, the paper's first PEFT method).
+ */
+export const DEMO_TASK: TaskName = 'capitals-open';
 export type Split = 'train' | 'calibration' | 'test';
 
 /** Path of one split of one task. */

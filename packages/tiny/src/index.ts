@@ -1,5 +1,6 @@
 export type { Split, TaskName } from './embedded.js';
 export {
+  DEMO_TASK,
   loadTiny,
   TASKS,
   TINY_DEMO_ADAPTER_DIR,

@@ -1,3 +1,4 @@
+import type { Entities } from './entities.js';
 import type { Country, Definition, SentimentWord } from './facts.js';
 import { seeded, shuffle } from './random.js';
 
@@ -35,14 +36,6 @@ export interface TaskSplits {
   test: McRow[] | PromptCompletion[];
 }
 
-/** 60 / 20 / 20 split of the items, disjoint, in a seeded order. */
-function split<T>(items: T[], seed: number): [T[], T[], T[]] {
-  const order = shuffle(items, seeded(seed));
-  const a = Math.round(order.length * 0.6);
-  const b = Math.round(order.length * 0.8);
-  return [order.slice(0, a), order.slice(a, b), order.slice(b)];
-}
-
 function mcRows<T>(
   items: T[],
   pool: T[],
@@ -72,26 +65,19 @@ const asTraining = (rows: McRow[]): PromptCompletion[] =>
     completion: ` ${r.choices[r.correct[0]!]}`,
   }));
 
-/** The four task sets, with fixed, disjoint train / calibration / test splits. */
-export function buildTasks(
-  countries: Country[],
-  sentiment: SentimentWord[],
-  definitions: Definition[],
-): TaskSplits[] {
+/**
+ * The four task sets, on the entity splits the corpus was built from (`splitEntities`): the train,
+ * calibration and test rows of a task ask about that split's entities only.
+ */
+export function buildTasks(entities: Entities): TaskSplits[] {
+  const { countries, sentiment, definitions } = entities;
+  const allCountries = [...countries.train, ...countries.calibration, ...countries.test];
   const capital = (c: Country) => c.capital;
   const capitalQuestion = (c: Country) => `What is the capital of ${c.name}?`;
   const sameContinent = (a: Country, b: Country) => a.continent === b.continent;
-  const [ctrain, ccal, ctest] = split(countries, 11);
   const capitals = (items: Country[], seed: number) =>
-    mcRows(items, countries, seed, capitalQuestion, capital, sameContinent);
+    mcRows(items, allCountries, seed, capitalQuestion, capital, sameContinent);
 
-  // balanced true/false: as many positive as negative words
-  const positives = sentiment.filter((s) => s.score > 0);
-  const negatives = shuffle(
-    sentiment.filter((s) => s.score < 0),
-    seeded(13),
-  ).slice(0, positives.length);
-  const [strain, scal, stest] = split([...positives, ...negatives], 17);
   const tf = (items: SentimentWord[]): McRow[] =>
     items.map((s) => ({
       question: `Is the word "${s.word}" positive?`,
@@ -100,18 +86,17 @@ export function buildTasks(
       template: TF_TEMPLATE,
     }));
 
-  const [dtrain, dcal, dtest] = split(definitions, 19);
+  const allDefinitions = [...definitions.train, ...definitions.calibration, ...definitions.test];
   const words = (items: Definition[], seed: number) =>
     mcRows(
       items,
-      definitions,
+      allDefinitions,
       seed,
       (d) => `Which word means "${d.gloss}"?`,
       (d) => d.word,
       (a, b) => a.word[0] === b.word[0],
     );
 
-  const [otrain, ocal, otest] = split(countries, 23);
   const open = (items: Country[]): PromptCompletion[] =>
     items.map((c) => ({ prompt: `Q: ${capitalQuestion(c)}\nA:`, completion: ` ${c.capital}` }));
 
@@ -119,30 +104,30 @@ export function buildTasks(
     {
       name: 'capitals',
       kind: 'multiple-choice',
-      train: asTraining(capitals(ctrain, 1)),
-      calibration: asTraining(capitals(ccal, 2)),
-      test: capitals(ctest, 3),
+      train: asTraining(capitals(countries.train, 1)),
+      calibration: asTraining(capitals(countries.calibration, 2)),
+      test: capitals(countries.test, 3),
     },
     {
       name: 'sentiment',
       kind: 'true-false',
-      train: asTraining(tf(strain)),
-      calibration: asTraining(tf(scal)),
-      test: tf(stest),
+      train: asTraining(tf(sentiment.train)),
+      calibration: asTraining(tf(sentiment.calibration)),
+      test: tf(sentiment.test),
     },
     {
       name: 'wordnet',
       kind: 'multiple-choice',
-      train: asTraining(words(dtrain, 4)),
-      calibration: asTraining(words(dcal, 5)),
-      test: words(dtest, 6),
+      train: asTraining(words(definitions.train, 4)),
+      calibration: asTraining(words(definitions.calibration, 5)),
+      test: words(definitions.test, 6),
     },
     {
       name: 'capitals-open',
       kind: 'open-ended',
-      train: open(otrain),
-      calibration: open(ocal),
-      test: open(otest),
+      train: open(countries.train),
+      calibration: open(countries.calibration),
+      test: open(countries.test),
     },
   ];
 }

@@ -4,10 +4,14 @@ import { HfTokenizer } from '@svdecode/hf-io';
 import { describe, expect, it } from 'vitest';
 import { trainByteLevelBpe } from '../src/build.js';
 
-const CORPUS = fileURLToPath(new URL('../data/corpus.txt', import.meta.url));
+const CORPUS = fileURLToPath(new URL('../data/corpus.jsonl', import.meta.url));
 
 describe('byte-level BPE trainer', async () => {
-  const lines = (await readFile(CORPUS, 'utf8')).trim().split('\n').slice(0, 1500);
+  const lines = (await readFile(CORPUS, 'utf8'))
+    .trim()
+    .split('\n')
+    .slice(0, 1500)
+    .map((line) => JSON.parse(line) as string);
   const json = trainByteLevelBpe(lines, { vocabSize: 600, specialTokens: ['<pad>', '<s>', '</s>'] });
 
   it('writes a tokenizer.json that @huggingface/tokenizers loads and that round-trips any text', () => {

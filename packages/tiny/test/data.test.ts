@@ -3,19 +3,28 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadMultipleChoiceJsonl, loadPromptCompletionJsonl } from '@svdecode/eval';
 import { describe, expect, it } from 'vitest';
-import { buildCorpus, buildTasks, loadCountries, loadDefinitions, loadSentimentWords } from '../src/build.js';
+import {
+  buildCorpus,
+  buildTasks,
+  loadCountries,
+  loadDefinitions,
+  loadSentimentWords,
+  SPLIT_SIZES,
+  splitEntities,
+} from '../src/build.js';
 
 const DATA = fileURLToPath(new URL('../data/', import.meta.url));
 
 describe('corpus and task sets built from npm data packages', async () => {
-  const countries = loadCountries();
-  const sentiment = await loadSentimentWords();
-  const definitions = loadDefinitions();
-  const tasks = buildTasks(countries, sentiment, definitions);
+  const entities = splitEntities(loadCountries(), await loadSentimentWords(), loadDefinitions(2000));
+  const tasks = buildTasks(entities);
+  const corpus = buildCorpus(entities);
+  const corpusText = corpus.join('\n');
 
   it('the committed files are exactly what the build produces (fixed seeds)', async () => {
-    const corpus = buildCorpus(countries, sentiment, definitions);
-    expect(await readFile(join(DATA, 'corpus.txt'), 'utf8')).toBe(`${corpus.join('\n')}\n`);
+    expect(await readFile(join(DATA, 'corpus.jsonl'), 'utf8')).toBe(
+      `${corpus.map((d) => JSON.stringify(d)).join('\n')}\n`,
+    );
     for (const task of tasks) {
       for (const part of ['train', 'calibration', 'test'] as const) {
         const text = await readFile(join(DATA, 'tasks', task.name, `${part}.jsonl`), 'utf8');
@@ -24,20 +33,29 @@ describe('corpus and task sets built from npm data packages', async () => {
     }
   });
 
-  it('splits are disjoint, 60/20/20, and load with the @svdecode/eval loaders', async () => {
-    for (const task of tasks) {
-      const key = (r: { question?: string; prompt?: string }) => r.question ?? r.prompt!;
-      const train = new Set(task.train.map((r) => r.prompt));
-      const calibration = new Set(task.calibration.map((r) => r.prompt));
-      const testKeys = (task.test as Array<{ question?: string; prompt?: string }>).map(key);
-      for (const p of calibration) expect(train.has(p)).toBe(false);
-      const total = task.train.length + task.calibration.length + task.test.length;
-      expect(Math.abs(task.train.length / total - 0.6)).toBeLessThan(0.01);
-      expect(Math.abs(task.test.length / total - 0.2)).toBeLessThan(0.01);
-      // no test question appears in a training or calibration prompt
-      for (const q of testKeys) {
-        for (const p of [...train, ...calibration]) expect(p.includes(q)).toBe(false);
+  it('entity roles are disjoint and sized as documented; task splits follow them', async () => {
+    for (const [kind, split] of Object.entries(entities)) {
+      const roles = ['train', 'calibration', 'test', 'extra'] as const;
+      const seen = new Set<unknown>();
+      for (const role of roles) {
+        expect(split[role]).toHaveLength(SPLIT_SIZES[kind as keyof typeof SPLIT_SIZES][role]);
+        for (const e of split[role]) {
+          expect(seen.has(e)).toBe(false);
+          seen.add(e);
+        }
       }
+    }
+    for (const task of tasks) {
+      const size = task.name.startsWith('capitals')
+        ? SPLIT_SIZES.countries
+        : task.name === 'sentiment'
+          ? SPLIT_SIZES.sentiment
+          : SPLIT_SIZES.definitions;
+      expect([task.train.length, task.calibration.length, task.test.length]).toEqual([
+        size.train,
+        size.calibration,
+        size.test,
+      ]);
       const dir = join(DATA, 'tasks', task.name);
       expect((await loadPromptCompletionJsonl(join(dir, 'train.jsonl'))).length).toBe(task.train.length);
       if (task.kind === 'open-ended')
@@ -60,10 +78,38 @@ describe('corpus and task sets built from npm data packages', async () => {
     expect(Math.abs(trueShare - 0.5)).toBeLessThan(0.1);
   });
 
-  it('the corpus states the fact behind every test question', () => {
-    const corpus = new Set(buildCorpus(countries, sentiment, definitions));
-    for (const c of countries) expect(corpus.has(`The capital of ${c.name} is ${c.capital}.`)).toBe(true);
-    for (const s of sentiment)
-      expect(corpus.has(`The word ${s.word} is ${s.score > 0 ? 'positive' : 'negative'}.`)).toBe(true);
+  it('pre-training states every test fact, asks nothing about test or calibration entities, and holds no task template', () => {
+    const asked = (subject: string) =>
+      corpus.some((d) => /Question|answer|\?/.test(d) && d.includes(subject));
+    for (const c of entities.countries.test) {
+      expect(corpusText.includes(`${c.capital}`) && corpusText.includes(c.name)).toBe(true);
+      expect(asked(`of ${c.name}?`)).toBe(false);
+    }
+    for (const c of entities.countries.calibration) expect(asked(`of ${c.name}?`)).toBe(false);
+    for (const c of entities.countries.train) expect(asked(`of ${c.name}?`)).toBe(true);
+    for (const s of [...entities.sentiment.test, ...entities.sentiment.calibration]) {
+      expect(
+        corpus.some(
+          (d) => d.includes(` ${s.word} `) || d.startsWith(`${s.word[0]!.toUpperCase()}${s.word.slice(1)} `),
+        ),
+      ).toBe(true);
+      expect(asked(` ${s.word} a `)).toBe(false);
+      expect(asked(`word ${s.word} has`)).toBe(false);
+    }
+    for (const d of [...entities.definitions.test, ...entities.definitions.calibration]) {
+      expect(corpusText.includes(d.gloss)).toBe(true);
+      expect(asked(`means ${d.gloss}?`)).toBe(false);
+      expect(asked(`call ${d.gloss}?`)).toBe(false);
+      expect(asked(`the word ${d.word} mean?`)).toBe(false);
+    }
+    for (const marker of [
+      'Please choose the correct answer',
+      'Answer1:',
+      'Answer format:',
+      'Please answer the following question',
+      '\nA:',
+      'Q: ',
+    ])
+      expect(corpusText.includes(marker)).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { SvdecodeError } from '@svdecode/core';
 import { startServer } from '@svdecode/demo-server';
-import { TINY_DEMO_ADAPTER_DIR, TINY_DEMO_STEERING_FILE } from '@svdecode/tiny';
+import { DEMO_TASK, TINY_DEMO_ADAPTER_DIR, TINY_DEMO_STEERING_FILE } from '@svdecode/tiny';
 import { loadTfjs } from '../models.js';
 import type { CommonFlags } from '../options.js';
 import { note } from '../progress.js';
@@ -48,7 +48,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
       steering,
       description: {
         model: flags.model === 'tiny' ? 'tiny (embedded)' : loaded.dir,
-        adapter: embedded ? 'tiny demo LoRA (capitals)' : resolve(adapterDir),
+        adapter: embedded ? `tiny demo LoRA (${DEMO_TASK})` : resolve(adapterDir),
         steeringFile: steeringPath ? resolve(steeringPath) : null,
         backend: 'tfjs',
       },
