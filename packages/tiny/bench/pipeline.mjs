@@ -24,7 +24,7 @@ import { encodeRows, loadTiny, TINY_DEMO_ADAPTER_DIR, taskFile } from '../dist/i
 
 process.env.SVDECODE_QUIET = '1';
 const NEW = 32;
-const GROUP = 'embedded model (1.97M params)';
+const GROUP = 'embedded model (3.43M params)';
 const { model, tokenizer } = await loadTiny();
 const adapted = await loadAdapter(model, TINY_DEMO_ADAPTER_DIR, { tokenizer });
 const prompt = [1, ...tokenizer.encode('The capital of Georgia is', { addSpecialTokens: false })];
