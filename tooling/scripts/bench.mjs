@@ -66,7 +66,7 @@ const MISSES = [
   ],
   [
     /onnx, steered/,
-    'the paired graph runs a batch of two rows plus the LoRA branch per step; on 2 cores onnxruntime cannot run the rows in parallel, so a step costs 1.4-1.7 plain steps across runs (still less than two separate sessions, same table). On the embedded model (where per-op overhead dominates) the same paired export meets the target.',
+    'the paired graph runs a batch of two rows plus the LoRA branch per step; on 2 cores onnxruntime cannot run the rows in parallel, so a step costs 1.4-1.7 plain steps across runs (still less than two separate sessions, same table)..',
   ],
   [
     /position 512/,
