@@ -1,3 +1,5 @@
+import { mulberry32 } from '@svdecode/core';
+
 /** Options of `pairedBootstrap`. */
 export interface BootstrapOptions {
   /** Resamples (default 10,000). */
@@ -30,14 +32,7 @@ export function pairedBootstrap(
   const level = options.level ?? 0.95;
   const n = differences.length;
   if (n === 0) return { mean: Number.NaN, interval: [Number.NaN, Number.NaN], items: 0, level };
-  let a = (options.seed ?? 1) >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(options.seed ?? 1);
   const means = new Float64Array(resamples);
   for (let r = 0; r < resamples; r++) {
     let sum = 0;

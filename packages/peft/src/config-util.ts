@@ -1,5 +1,5 @@
 import type { TfjsCausalLM } from '@svdecode/backend-tfjs';
-import { SvdecodeError } from '@svdecode/core';
+import { mulberry32, SvdecodeError } from '@svdecode/core';
 
 export function invalid(source: string, field: string, message: string, value: unknown): never {
   throw new SvdecodeError(
@@ -100,14 +100,7 @@ export function patternValue(module: string, pattern: Record<string, number>): n
 
 /** A seeded uniform [0, 1) stream (mulberry32): same seed, same stream. */
 export function seededRandom(seed: number): () => number {
-  let a = (seed * 2654435761) >>> 0 || 1;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32((seed * 2654435761) >>> 0 || 1);
 }
 
 /** Seeded uniform [-scale, scale) or normal(0, scale) values (Box-Muller). */

@@ -1,5 +1,5 @@
+import { mulberry32 } from '@svdecode/core';
 import { quantileSorted, trimmedMeanSorted } from './distribution.js';
-import { mulberry32 } from './random.js';
 import type { RowChanges, RowFilter, SteeredCrossEntropy } from './steered-cross-entropy.js';
 
 /** The global strengths a calibration can produce (the fields of StrengthSummary that hold them). */

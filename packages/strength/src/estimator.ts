@@ -1,4 +1,4 @@
-import { SvdecodeError } from '@svdecode/core';
+import { mulberry32, SvdecodeError } from '@svdecode/core';
 import {
   checkAlpha,
   createSteeringBuffers,
@@ -16,7 +16,6 @@ import {
 } from './cross-validation.js';
 import { DEFAULT_QUANTILES, histogramSorted, quantileSorted, trimmedMeanSorted } from './distribution.js';
 import { float64s, uint32s } from './growable.js';
-import { mulberry32 } from './random.js';
 import { SteeredCrossEntropy } from './steered-cross-entropy.js';
 import { DEFAULT_EPS, type TokenStrength, tokenStrength } from './token-strength.js';
 

@@ -1,13 +1,8 @@
+import { mulberry32 } from '@svdecode/core';
+
 /** A seeded PRNG (mulberry32) and shuffle: the data build is reproducible to the byte. */
 export function seeded(seed: number): () => number {
-  let a = seed >>> 0 || 1;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed >>> 0 || 1);
 }
 
 export function shuffle<T>(items: readonly T[], next: () => number): T[] {
