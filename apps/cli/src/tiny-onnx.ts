@@ -1,14 +1,13 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { exportOnnx } from '@svdecode/backend-onnx';
 import { loadTfjsModel } from '@svdecode/backend-tfjs';
-import { fileExists, loadModelDirectory, readJsonFile, replaceDirectory } from '@svdecode/hf-io';
+import { fileExists, loadModelDirectory, readJsonFile } from '@svdecode/hf-io';
 import { TINY_MODEL_DIR } from '@svdecode/tiny';
-import { writeFileAtomic } from './atomic.js';
 import { fingerprintModel } from './fingerprint.js';
 import { note } from './progress.js';
 import { EXPORT_PROVENANCE, type Provenance } from './provenance.js';
+import { writeExport } from './write-export.js';
 
 /** Where exports of the embedded model are cached: $SVDECODE_CACHE_DIR, else $XDG_CACHE_HOME/svdecode, else ~/.cache/svdecode. */
 export function cacheRoot(): string {
@@ -35,17 +34,13 @@ export async function tinyOnnxDir(quiet?: boolean): Promise<string> {
   }
   const started = performance.now();
   await mkdir(cacheRoot(), { recursive: true });
-  const staging = `${dir}.export-${process.pid}`;
   const directory = await loadModelDirectory(TINY_MODEL_DIR, { tokenizer: 'required' });
   const model = await loadTfjsModel(directory).finally(() => directory.close());
   try {
-    await exportOnnx(model, staging, { tokenizerDir: TINY_MODEL_DIR });
-    const provenance: Provenance = { base: fingerprint, adapter: null, paired: false };
-    await writeFileAtomic(join(staging, EXPORT_PROVENANCE), `${JSON.stringify(provenance, null, 2)}\n`);
-    await replaceDirectory(staging, dir);
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    throw error;
+    await writeExport(model, dir, {
+      tokenizerDir: TINY_MODEL_DIR,
+      provenance: { base: fingerprint, adapter: null, paired: false },
+    });
   } finally {
     model.dispose();
   }

@@ -1,12 +1,9 @@
-import { rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { exportOnnx } from '@svdecode/backend-onnx';
+import { resolve } from 'node:path';
 import { SvdecodeError } from '@svdecode/core';
-import { replaceDirectory } from '@svdecode/hf-io';
-import { writeFileAtomic } from '../atomic.js';
-import { EXPORT_PROVENANCE, loadTfjs } from '../models.js';
+import { loadTfjs } from '../models.js';
 import type { CommonFlags } from '../options.js';
 import { note } from '../progress.js';
+import { writeExport } from '../write-export.js';
 
 export interface ExportFlags extends CommonFlags {
   model: string;
@@ -23,20 +20,13 @@ export async function exportOnnxCommand(flags: ExportFlags): Promise<void> {
     });
   const loaded = await loadTfjs(flags.model, flags.adapter);
   const target = resolve(flags.out);
-  // exportOnnx renames its own temporary directory into place; the provenance file goes in before ours
-  const staging = `${target}.export-${process.pid}`;
   const started = performance.now();
   try {
-    await exportOnnx(loaded.adapted ?? loaded.model, staging, {
+    await writeExport(loaded.adapted ?? loaded.model, target, {
       paired: flags.paired,
       tokenizerDir: loaded.dir,
+      provenance: { ...loaded.provenance, paired: flags.paired === true },
     });
-    const provenance = { ...loaded.provenance, paired: flags.paired === true };
-    await writeFileAtomic(join(staging, EXPORT_PROVENANCE), `${JSON.stringify(provenance, null, 2)}\n`);
-    await replaceDirectory(staging, target);
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    throw error;
   } finally {
     loaded.adapted?.dispose();
     loaded.model.dispose();
