@@ -1,8 +1,16 @@
 import { join, resolve } from 'node:path';
-import { loadOnnxModel, type OnnxCausalLM } from '@svdecode/backend-onnx';
-import { loadTfjsModel, type TfjsCausalLM } from '@svdecode/backend-tfjs';
-import { SvdecodeError, type Tokenizer } from '@svdecode/core';
-import { fileExists, loadModelDirectory, loadTokenizer, readJsonFile } from '@svdecode/hf-io';
+import '@svdecode/backend-onnx/register';
+import { TfjsCausalLM } from '@svdecode/backend-tfjs';
+import '@svdecode/backend-tfjs/register';
+import {
+  type CausalLM,
+  chooseModelBackend,
+  isPaired,
+  type PairedCausalLM,
+  SvdecodeError,
+  type Tokenizer,
+} from '@svdecode/core';
+import { fileExists, loadTokenizer, readJsonFile } from '@svdecode/hf-io';
 import { type AdaptedModel, loadAdapter } from '@svdecode/peft';
 import { TINY_MODEL_DIR } from '@svdecode/tiny';
 import { fingerprintAdapter, fingerprintModel } from './fingerprint.js';
@@ -11,80 +19,130 @@ import { tinyOnnxDir } from './tiny-onnx.js';
 
 export { EXPORT_PROVENANCE, type Provenance } from './provenance.js';
 
+/** `auto`: the highest-priority registered backend that can load the model directory. */
+export const BACKEND_CHOICES = ['auto', 'tfjs', 'onnx'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
 /** `tiny` names the embedded default; anything else is a Hugging Face model directory. */
 export function resolveModelDir(model: string): string {
   return model === 'tiny' ? TINY_MODEL_DIR : resolve(model);
 }
 
-export interface LoadedTfjs {
+export interface OpenedModel {
+  /** The model directory (for `tiny` on ONNX: its cached export). */
   dir: string;
-  model: TfjsCausalLM;
-  tokenizer: Tokenizer;
-  adapted?: AdaptedModel;
-  provenance: Provenance;
-}
-
-/** Base model (tfjs) with its tokenizer, and the adapter on top when one is given. */
-export async function loadTfjs(model: string, adapterDir?: string): Promise<LoadedTfjs> {
-  const dir = resolveModelDir(model);
-  const directory = await loadModelDirectory(dir, { tokenizer: 'required' });
-  let base: TfjsCausalLM;
-  try {
-    base = await loadTfjsModel(directory);
-  } finally {
-    await directory.close();
-  }
-  const tokenizer = directory.tokenizer!;
-  let adapted: AdaptedModel | undefined;
-  if (adapterDir) {
-    try {
-      adapted = await loadAdapter(base, resolve(adapterDir), { tokenizer });
-    } catch (error) {
-      base.dispose();
-      throw error;
-    }
-  }
-  return {
-    dir,
-    model: base,
-    tokenizer,
-    adapted,
-    provenance: {
-      base: await fingerprintModel(dir),
-      adapter: adapterDir ? await fingerprintAdapter(resolve(adapterDir)) : null,
-      paired: false,
-    },
-  };
-}
-
-export interface LoadedOnnx {
-  dir: string;
-  model: OnnxCausalLM;
+  /** The registry name of the backend that loaded it. */
+  backend: string;
+  /** The base model as loaded. */
+  base: CausalLM;
+  /** What plain decoding uses: the adapted model when there is an adapter, else the base model. */
+  model: CausalLM;
+  /** Base and adapted together (steering, calibration): an adapter on tfjs, or a paired ONNX export. */
+  paired?: PairedCausalLM;
   tokenizer: Tokenizer;
   provenance: Provenance;
+  dispose(): void;
+}
+
+export interface OpenModelOptions {
+  /** A PEFT adapter directory to attach (backends that run adapters: tfjs). */
+  adapter?: string;
+  backend?: BackendChoice;
+  quiet?: boolean;
 }
 
 /**
- * An ONNX export (Optimum layout). Its provenance (base and adapter fingerprints) comes from the
- * file export-onnx writes; a foreign export is fingerprinted by its config only.
+ * Loads a model through the backend registry (`--backend auto|tfjs|onnx`), with its tokenizer and
+ * provenance, and the PEFT adapter on top when one is given. An ONNX export carries its adapter
+ * inside (`export-onnx --adapter`), so `--adapter` with ONNX is refused with a hint.
  */
-export async function loadOnnx(model: string, options: { quiet?: boolean } = {}): Promise<LoadedOnnx> {
+export async function openModel(model: string, options: OpenModelOptions = {}): Promise<OpenedModel> {
+  const requested = options.backend ?? 'auto';
   // the embedded model runs on ONNX from an export made once into the cache
-  const dir = model === 'tiny' ? await tinyOnnxDir(options.quiet) : resolveModelDir(model);
-  if (
-    !(await fileExists(join(dir, 'onnx', 'model.onnx'))) &&
-    !(await fileExists(join(dir, 'onnx', 'decoder_model_merged.onnx')))
-  ) {
-    throw new SvdecodeError('FILE_NOT_FOUND', `${dir}: no onnx/model.onnx`, {
-      hint: 'Export the model first: svdecode export-onnx --model <dir> --out <dir>; then pass that directory.',
-      details: { dir },
+  const dir =
+    model === 'tiny' && requested === 'onnx' ? await tinyOnnxDir(options.quiet) : resolveModelDir(model);
+  if (!(await fileExists(join(dir, 'config.json')))) {
+    throw new SvdecodeError('FILE_NOT_FOUND', `${dir}: no config.json — not a model directory`, {
+      hint: 'Pass a Hugging Face model directory (config.json + model.safetensors), an ONNX export made by svdecode export-onnx, or tiny.',
+      details: { dir, file: 'config.json' },
     });
   }
-  const onnx = await loadOnnxModel(dir);
-  const tokenizer = await loadTokenizer(dir);
-  const provenanceFile = join(dir, EXPORT_PROVENANCE);
-  const provenance = (await fileExists(provenanceFile))
-    ? ((await readJsonFile(provenanceFile)) as Provenance)
-    : { base: await fingerprintModel(dir), adapter: null, paired: onnx.paired };
-  return { dir, model: onnx, tokenizer, provenance };
+  const backend = await chooseModelBackend(dir, options.adapter && requested === 'auto' ? 'tfjs' : requested);
+  if (backend.canLoad && !(await backend.canLoad(dir))) {
+    throw new SvdecodeError('FILE_NOT_FOUND', `${dir}: not a model the ${backend.name} backend can load`, {
+      hint:
+        backend.name === 'onnx'
+          ? 'Export the model first: svdecode export-onnx --model <dir> --out <dir>; then pass that directory.'
+          : 'Pass a Hugging Face model directory (config.json + model.safetensors), or --backend auto.',
+      details: { dir, backend: backend.name },
+    });
+  }
+  if (options.adapter && backend.name !== 'tfjs') {
+    throw new SvdecodeError('BAD_ARGUMENT', `--adapter does not apply to --backend ${backend.name}`, {
+      hint: 'Export the model with its adapter (svdecode export-onnx --adapter <dir> --paired) and pass that directory as --model.',
+    });
+  }
+  const base = await backend.load(dir);
+  try {
+    const tokenizer = await loadTokenizer(dir);
+    if (base instanceof TfjsCausalLM) {
+      const adapted = options.adapter
+        ? await loadAdapter(base, resolve(options.adapter), { tokenizer })
+        : undefined;
+      return {
+        dir,
+        backend: backend.name,
+        base,
+        model: adapted ?? base,
+        paired: adapted,
+        tokenizer,
+        provenance: {
+          base: await fingerprintModel(dir),
+          adapter: options.adapter ? await fingerprintAdapter(resolve(options.adapter)) : null,
+          paired: false,
+        },
+        dispose: () => {
+          adapted?.dispose();
+          base.dispose();
+        },
+      };
+    }
+    const provenanceFile = join(dir, EXPORT_PROVENANCE);
+    const paired = isPaired(base) ? base : undefined;
+    return {
+      dir,
+      backend: backend.name,
+      base,
+      model: base,
+      paired,
+      tokenizer,
+      // an export's provenance (base and adapter fingerprints) comes from the file export-onnx
+      // writes; a foreign export is fingerprinted by its config only
+      provenance: (await fileExists(provenanceFile))
+        ? ((await readJsonFile(provenanceFile)) as Provenance)
+        : { base: await fingerprintModel(dir), adapter: null, paired: paired !== undefined },
+      dispose: () => base.dispose?.(),
+    };
+  } catch (error) {
+    base.dispose?.();
+    throw error;
+  }
+}
+
+/** The base model as a tfjs model, for the jobs only tfjs does here (training, export). */
+export async function openTfjsModel(model: string, options: OpenModelOptions = {}) {
+  const opened = await openModel(model, { ...options, backend: 'tfjs' });
+  // openModel's tfjs branch made these: a TfjsCausalLM and loadAdapter's AdaptedModel
+  return { ...opened, base: opened.base as TfjsCausalLM, paired: opened.paired as AdaptedModel | undefined };
+}
+
+/** The paired model, or a clear error saying that this job needs an adapter. */
+export function requirePaired(opened: OpenedModel, job: string): PairedCausalLM {
+  if (opened.paired) return opened.paired;
+  throw new SvdecodeError('BAD_ARGUMENT', `${job} needs an adapter (--adapter <dir>)`, {
+    hint:
+      opened.backend === 'onnx'
+        ? 'Pass a paired export (svdecode export-onnx --adapter <dir> --paired).'
+        : 'SVDecode steers the adapted model away from the base model; pass the adapter.',
+  });
 }

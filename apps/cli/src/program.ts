@@ -9,12 +9,23 @@ import { generateCommand } from './commands/generate.js';
 import { infoCommand } from './commands/info.js';
 import { serveCommand } from './commands/serve.js';
 import { warmstartCommand } from './commands/warmstart.js';
+import { BACKEND_CHOICES } from './models.js';
 import { number } from './options.js';
 import { AGGREGATES } from './steering-file.js';
 
 const MODEL_HELP = 'Hugging Face model directory, or "tiny" for the embedded default';
 
 /** Options every command takes. */
+/** Which backend loads the model; auto: by priority (onnx, then tfjs) among those that can load it. */
+function backendOption(): Option {
+  return new Option(
+    '--backend <name>',
+    'tensor backend (auto: the first of onnx, tfjs that can load the model directory; an adapter needs tfjs)',
+  )
+    .choices([...BACKEND_CHOICES])
+    .default('auto');
+}
+
 function common(command: Command, json = true): Command {
   if (json) command.option('--json', 'print one JSON object on stdout (progress stays on stderr)');
   return command
@@ -166,7 +177,7 @@ export function buildProgram(): Command {
       )
       .option('--seed <n>', 'seed of the draw (sample)', number({ min: 0, integer: true }), 0)
       .option('--max-new-tokens <n>', 'tokens to generate at most', number({ min: 1, integer: true }), 64)
-      .addOption(new Option('--backend <name>', 'tensor backend').choices(['tfjs', 'onnx']).default('tfjs')),
+      .addOption(backendOption()),
   ).action((flags) => generateCommand(flags));
 
   common(
@@ -183,7 +194,8 @@ export function buildProgram(): Command {
           'test rows (.jsonl multiple choice or prompt/completion, TruthfulQA .csv/.json)',
         )
         .option('--compare', 'also evaluate without steering, side by side')
-        .option('--limit <n>', 'evaluate the first n rows only', number({ min: 1, integer: true })),
+        .option('--limit <n>', 'evaluate the first n rows only', number({ min: 1, integer: true }))
+        .addOption(backendOption()),
     ),
   ).action((flags) => evalCommand(flags));
 
@@ -204,6 +216,7 @@ export function buildProgram(): Command {
       .option('--model <dir|tiny>', MODEL_HELP, 'tiny')
       .option('--adapter <dir>', 'PEFT adapter directory (default with tiny: its demo LoRA)')
       .option('--steering <file>', 'steering.json (default with tiny: its demo steering file)')
+      .addOption(backendOption())
       .option('--host <address>', 'interface to bind (only this machine by default)', '127.0.0.1')
       .option('--port <n>', 'TCP port (0: any free one)', number({ min: 0, max: 65535, integer: true }), 8787)
       .option('--max-active <n>', 'generations running at once', number({ min: 1, integer: true }), 2)

@@ -389,6 +389,35 @@ describe('svdecode warmstart -> calibrate -> generate -> eval -> export-onnx -> 
     const onnx = JSON.parse(r.stdout);
     expect(onnx.backend).toBe('onnx');
     expect(onnx.tokens).toEqual(tfjsSteered.tokens);
+    // --backend auto (the default) picks onnx for an export, through the registry
+    const auto = await svdecode([
+      'generate',
+      '--model',
+      onnxDir,
+      '--steering',
+      steeringFile,
+      '--prompt',
+      PROMPT,
+      '--max-new-tokens',
+      '8',
+      '--json',
+    ]);
+    expect(auto.code, auto.stderr).toBe(0);
+    expect(JSON.parse(auto.stdout)).toMatchObject({ backend: 'onnx', tokens: tfjsSteered.tokens });
+    // and an adapter with an export is refused with a hint
+    const refused = await svdecode([
+      'generate',
+      '--model',
+      onnxDir,
+      '--adapter',
+      adapter,
+      '--backend',
+      'onnx',
+      '--prompt',
+      PROMPT,
+    ]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--adapter does not apply to --backend onnx/);
   });
 
   it('info --json names the active backends', async () => {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { CausalLM, PairedLogits, PairedSession, Tokenizer } from '@svdecode/core';
+import type { PairedCausalLM, Tokenizer } from '@svdecode/core';
 import { normalise, scoreChoices } from '@svdecode/eval';
 import { generate, type TokenProb } from '@svdecode/sampler';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
@@ -16,10 +16,7 @@ import {
 /** What the server decodes with; chosen at start, never by a request. */
 export interface DemoSetup {
   /** The adapted model: plain sessions are PEFT alone, paired sessions add SVDecode. */
-  adapted: CausalLM & {
-    createPairedSession(): PairedSession;
-    scorePaired(tokens: ArrayLike<number>): Promise<PairedLogits>;
-  };
+  adapted: PairedCausalLM;
   tokenizer: Tokenizer;
   /** The calibrated strength and its per-token distribution (null: requests must give mu). */
   steering: {

@@ -5,4 +5,4 @@ export { GraphBuilder } from './export/graph.js';
 export type { LinearBranch, LlamaGraphOptions } from './export/llama-graph.js';
 export { buildLlamaGraph } from './export/llama-graph.js';
 export type { LoadOnnxOptions } from './ort-model.js';
-export { loadOnnxModel, OnnxCausalLM } from './ort-model.js';
+export { loadOnnxModel, OnnxCausalLM, PairedOnnxCausalLM } from './ort-model.js';

@@ -4,6 +4,7 @@ import {
   checkTokens,
   type DecodeSession,
   type ModelInfo,
+  type PairedCausalLM,
   type PairedLogits,
   type PairedSession,
   SvdecodeError,
@@ -29,6 +30,21 @@ interface Shape {
 const KNOWN_INPUTS =
   /^(input_ids|attention_mask|position_ids|use_cache_branch|adapter_scale|past_key_values\.\d+\.(key|value))$/;
 
+/** Where an Optimum decoder directory keeps its graph, in the order they are looked for. */
+const GRAPH_FILES = [
+  'onnx/model.onnx',
+  'onnx/decoder_model_merged.onnx',
+  'model.onnx',
+  'decoder_model_merged.onnx',
+];
+
+/** The decoder graph of an Optimum model directory, or undefined when it has none. */
+export async function findOnnxGraph(dir: string): Promise<string | undefined> {
+  for (const candidate of GRAPH_FILES)
+    if (await fileExists(join(dir, candidate))) return join(dir, candidate);
+  return undefined;
+}
+
 /**
  * An Optimum-format decoder (`onnx/model.onnx`, or the older `onnx/decoder_model_merged.onnx` with
  * `use_cache_branch`) run by onnxruntime-node, as a `CausalLM` with a KV cache. float16 caches stay
@@ -43,7 +59,7 @@ export class OnnxCausalLM implements CausalLM {
   readonly #merged: boolean;
   liveSessions = 0;
 
-  private constructor(
+  protected constructor(
     readonly session: ort.InferenceSession,
     readonly shape: Shape,
     info: Omit<ModelInfo, 'vocabSize'>,
@@ -64,18 +80,7 @@ export class OnnxCausalLM implements CausalLM {
         details: { dir: root, file: 'config.json' },
       });
     }
-    let file: string | undefined;
-    for (const candidate of [
-      'onnx/model.onnx',
-      'onnx/decoder_model_merged.onnx',
-      'model.onnx',
-      'decoder_model_merged.onnx',
-    ]) {
-      if (await fileExists(join(root, candidate))) {
-        file = join(root, candidate);
-        break;
-      }
-    }
+    const file = await findOnnxGraph(root);
     if (!file) {
       throw new SvdecodeError(
         'FILE_NOT_FOUND',
@@ -140,7 +145,9 @@ export class OnnxCausalLM implements CausalLM {
         );
       }
     }
-    return new OnnxCausalLM(
+    // a paired export (adapter_scale input) is a PairedCausalLM
+    const Model = session.inputNames.includes('adapter_scale') ? PairedOnnxCausalLM : OnnxCausalLM;
+    return new Model(
       session,
       shape,
       {
@@ -153,17 +160,7 @@ export class OnnxCausalLM implements CausalLM {
   }
 
   createSession(): DecodeSession {
-    return new OrtSession(this, this.paired ? [1] : undefined);
-  }
-
-  /** Base and adapted logits from one run of two rows (a model exported with `paired: true`). */
-  createPairedSession(): PairedSession {
-    if (!this.paired) {
-      throw new SvdecodeError('BAD_ARGUMENT', `${this.info.name} has no adapter_scale input`, {
-        hint: 'Export it with paired: true (svdecode export-onnx --paired).',
-      });
-    }
-    return new OrtSession(this, [0, 1]);
+    return new OrtPlainSession(this, this.paired ? [1] : undefined);
   }
 
   async score(tokens: ArrayLike<number>): Promise<Float32Array> {
@@ -229,20 +226,40 @@ export class OnnxCausalLM implements CausalLM {
   }
 }
 
-class OrtSession implements DecodeSession, PairedSession {
+/**
+ * A model exported with `paired: true`: its `adapter_scale` input scales the adapter per batch row,
+ * so base (scale 0) and adapted (scale 1) logits come from one run of two rows.
+ */
+export class PairedOnnxCausalLM extends OnnxCausalLM implements PairedCausalLM {
+  createPairedSession(): PairedSession {
+    return new OrtPairedSession(this);
+  }
+
+  async scorePaired(tokens: ArrayLike<number>): Promise<PairedLogits> {
+    checkTokens(tokens, this.vocabSize);
+    const n = tokens.length * this.vocabSize;
+    const { logits } = await this.run(Array.from(tokens), 2, 0, undefined, [0, 1]);
+    return { base: logits.slice(0, n), adapted: logits.slice(n, 2 * n) };
+  }
+}
+
+/** Rows decoding the same tokens with a shared KV cache; `step` returns every row's logits. */
+abstract class OrtStepper {
   #cache: ort.Tensor[] | undefined;
   #length = 0;
   #disposed = false;
 
   constructor(
-    private readonly model: OnnxCausalLM,
+    protected readonly model: OnnxCausalLM,
     /** Per-row adapter scale for paired exports; undefined for plain graphs (one row). */
     private readonly scale: number[] | undefined,
-    cache?: ort.Tensor[],
-    length = 0,
+    from?: OrtStepper,
   ) {
-    this.#cache = cache;
-    this.#length = length;
+    // onnxruntime outputs are fresh tensors every run and never written in place: forks share them
+    if (from) {
+      this.#cache = from.#cache;
+      this.#length = from.#length;
+    }
     model.liveSessions++;
   }
 
@@ -258,7 +275,8 @@ class OrtSession implements DecodeSession, PairedSession {
     return this.#disposed;
   }
 
-  async append(tokens: ArrayLike<number>): Promise<Float32Array & PairedLogits> {
+  /** The last position's logits of row `row` of the latest step. */
+  protected async step(tokens: ArrayLike<number>): Promise<(row: number) => Float32Array> {
     if (this.#disposed) throw new SvdecodeError('SESSION_DISPOSED', 'append() on a disposed session');
     checkTokens(tokens, this.model.vocabSize);
     const rows = this.scale?.length ?? 1;
@@ -274,15 +292,11 @@ class OrtSession implements DecodeSession, PairedSession {
     this.#cache = present;
     this.#length += seq;
     const V = this.model.vocabSize;
-    const last = (row: number) => logits.slice((row * seq + seq - 1) * V, (row * seq + seq) * V);
-    if (rows === 1) return last(0) as Float32Array & PairedLogits;
-    return { base: last(0), adapted: last(1) } as unknown as Float32Array & PairedLogits;
+    return (row) => logits.slice((row * seq + seq - 1) * V, (row * seq + seq) * V);
   }
 
-  fork(): OrtSession {
+  protected checkForkable(): void {
     if (this.#disposed) throw new SvdecodeError('SESSION_DISPOSED', 'fork() on a disposed session');
-    // onnxruntime outputs are fresh tensors every run and never written in place: share them
-    return new OrtSession(this.model, this.scale, this.#cache, this.#length);
   }
 
   dispose(): void {
@@ -290,6 +304,42 @@ class OrtSession implements DecodeSession, PairedSession {
     this.#disposed = true;
     this.#cache = undefined;
     this.model.liveSessions--;
+  }
+}
+
+class OrtPlainSession extends OrtStepper implements DecodeSession {
+  constructor(
+    model: OnnxCausalLM,
+    private readonly rowScale: number[] | undefined,
+    from?: OrtPlainSession,
+  ) {
+    super(model, rowScale, from);
+  }
+
+  async append(tokens: ArrayLike<number>): Promise<Float32Array> {
+    return (await this.step(tokens))(0);
+  }
+
+  fork(): OrtPlainSession {
+    this.checkForkable();
+    return new OrtPlainSession(this.model, this.rowScale, this);
+  }
+}
+
+/** Row 0 the base model (adapter scale 0), row 1 the adapted one. */
+class OrtPairedSession extends OrtStepper implements PairedSession {
+  constructor(model: PairedOnnxCausalLM, from?: OrtPairedSession) {
+    super(model, [0, 1], from);
+  }
+
+  async append(tokens: ArrayLike<number>): Promise<PairedLogits> {
+    const row = await this.step(tokens);
+    return { base: row(0), adapted: row(1) };
+  }
+
+  fork(): OrtPairedSession {
+    this.checkForkable();
+    return new OrtPairedSession(this.model as PairedOnnxCausalLM, this);
   }
 }
 

@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadTfjsModel, type TfjsCausalLM } from '@svdecode/backend-tfjs';
-import { describeCausalLMConformance } from '@svdecode/core/test';
+import { isPaired } from '@svdecode/core';
+import { describeCausalLMConformance, describePairedCausalLMConformance } from '@svdecode/core/test';
 import { loadAdapter } from '@svdecode/peft';
 import { HF_DIR } from '@svdecode/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,6 +43,14 @@ describe.each(['llama-gqa', 'qwen2-tied-sharded', 'llama3-rope-scaling'])('expor
     expect(maxAbsDiff(await onnx.score(TOKENS), await tfjs.score(TOKENS))).toBeLessThanOrEqual(1e-4);
   });
 
+  it('is what the registered onnx backend says it can load (auto selection)', async () => {
+    await import('../src/register.js');
+    const { chooseModelBackend } = await import('@svdecode/core');
+    expect((await chooseModelBackend(dir)).name).toBe('onnx');
+    const onnx = await (await import('@svdecode/core')).modelBackends.get('onnx');
+    expect(await onnx.canLoad!(join(HF_DIR, name))).toBe(false);
+  });
+
   it('and with the KV cache, step by step (<= 1e-4)', async () => {
     const onnx = await loadOnnxModel(dir);
     const session = onnx.createSession();
@@ -56,6 +65,24 @@ describeCausalLMConformance('onnxruntime, exported Llama with GQA', async () => 
   await exportOnnx(tfjs, dir);
   tfjs.dispose();
   return loadOnnxModel(dir);
+});
+
+describePairedCausalLMConformance('ONNX paired export of a LoRA adapter', async () => {
+  const base = await loadTfjsModel(join(HF_DIR, 'llama-gqa'));
+  const adapted = await loadAdapter(base, join(HF_DIR, 'adapters', 'lora'));
+  const dir = join(await tempDir(), 'paired');
+  await exportOnnx(adapted, dir, { paired: true });
+  const paired = await loadOnnxModel(dir);
+  if (!isPaired(paired)) throw new Error('a paired export must load as a PairedCausalLM');
+  return {
+    paired,
+    base,
+    dispose: () => {
+      paired.dispose();
+      adapted.dispose();
+      base.dispose();
+    },
+  };
 });
 
 describe('adapters in ONNX', () => {
@@ -73,9 +100,11 @@ describe('adapters in ONNX', () => {
       await exportOnnx(adapted, join(root, 'merged'));
       await exportOnnx(adapted, join(root, 'paired'), { paired: true });
       const merged = await loadOnnxModel(join(root, 'merged'));
+      expect(isPaired(merged)).toBe(false);
       expect(maxAbsDiff(await merged.score(TOKENS), await adapted.score(TOKENS))).toBeLessThanOrEqual(1e-4);
       const paired = await loadOnnxModel(join(root, 'paired'));
       expect(paired.paired).toBe(true);
+      if (!isPaired(paired)) throw new Error('a paired export must load as a PairedCausalLM');
       const session = paired.createPairedSession();
       const fullBase = await tfjs.score(TOKENS);
       const fullAdapted = await adapted.score(TOKENS);

@@ -1,3 +1,6 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HF_DIR } from '@svdecode/testkit';
 import { describe, expect, it, vi } from 'vitest';
 
 async function importable(specifier: string): Promise<boolean> {
@@ -53,5 +56,9 @@ describe('tfjs backend selection', () => {
     expect(modelBackends.names()).toContain('tfjs');
     const backend = await modelBackends.get('tfjs');
     expect(backend.describe()).toMatch(/^tfjs 4\.22\.0 on (wasm|cpu|tfjs-node)/);
+    // auto selection asks it what it can load: a safetensors model directory, nothing else
+    expect(await backend.canLoad!(join(HF_DIR, 'llama-gqa'))).toBe(true);
+    expect(await backend.canLoad!(join(HF_DIR, 'adapters', 'lora'))).toBe(false);
+    expect(await backend.canLoad!(tmpdir())).toBe(false);
   });
 });

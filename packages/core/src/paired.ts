@@ -1,6 +1,6 @@
 import { SvdecodeError } from './errors.js';
-import type { DecodeSession } from './model.js';
-import { checkSameVocab } from './validate.js';
+import type { CausalLM, DecodeSession, ModelInfo } from './model.js';
+import { checkSameVocab, checkTokens } from './validate.js';
 
 /** Base and adapted logits of the same position, same context. */
 export interface PairedLogits {
@@ -20,6 +20,70 @@ export interface PairedSession {
   append(tokens: ArrayLike<number>): Promise<PairedLogits>;
   fork(): PairedSession;
   dispose(): void;
+}
+
+/**
+ * A causal LM that is the adapted model of a (base, adapted) pair and also gives the base model's
+ * logits for the same context: what calibration (`scorePaired`) and steered decoding
+ * (`createPairedSession`) need. Backends with weight-sharing adapters implement it with one
+ * batched forward; `pairModels` builds one from two separate models.
+ */
+export interface PairedCausalLM extends CausalLM {
+  createPairedSession(): PairedSession;
+  /** Teacher-forced logits of both models for the same tokens (row-major, as `score`). */
+  scorePaired(tokens: ArrayLike<number>): Promise<PairedLogits>;
+}
+
+/** Whether a model can give base and adapted logits together. */
+export function isPaired(model: CausalLM): model is PairedCausalLM {
+  const m = model as Partial<PairedCausalLM>;
+  return typeof m.createPairedSession === 'function' && typeof m.scorePaired === 'function';
+}
+
+class TwoModelPair implements PairedCausalLM {
+  readonly info: ModelInfo;
+  readonly vocabSize: number;
+
+  constructor(
+    private readonly base: CausalLM,
+    private readonly adapted: CausalLM,
+  ) {
+    checkSameVocab(base.vocabSize, adapted.vocabSize, 'base and adapted models');
+    this.vocabSize = adapted.vocabSize;
+    this.info = adapted.info;
+  }
+
+  createSession(): DecodeSession {
+    return this.adapted.createSession();
+  }
+
+  score(tokens: ArrayLike<number>): Promise<Float32Array> {
+    return this.adapted.score(tokens);
+  }
+
+  createPairedSession(): PairedSession {
+    const base = this.base.createSession();
+    try {
+      return new TwoSessionPair(base, this.adapted.createSession());
+    } catch (error) {
+      base.dispose();
+      throw error;
+    }
+  }
+
+  async scorePaired(tokens: ArrayLike<number>): Promise<PairedLogits> {
+    const [base, adapted] = await Promise.all([this.base.score(tokens), this.adapted.score(tokens)]);
+    return { base, adapted };
+  }
+}
+
+/**
+ * Two separately loaded models (same tokenizer) as one `PairedCausalLM`: plain sessions and `score`
+ * are the adapted model's. Throws VOCAB_MISMATCH when their vocabularies differ. Disposing the pair
+ * is left to the owner of the two models.
+ */
+export function pairModels(base: CausalLM, adapted: CausalLM): PairedCausalLM {
+  return new TwoModelPair(base, adapted);
 }
 
 class TwoSessionPair implements PairedSession {
@@ -44,6 +108,7 @@ class TwoSessionPair implements PairedSession {
 
   async append(tokens: ArrayLike<number>): Promise<PairedLogits> {
     if (this.#disposed) throw new SvdecodeError('SESSION_DISPOSED', 'append() on a disposed paired session');
+    checkTokens(tokens, this.vocabSize); // before either session moves
     const [base, adapted] = await Promise.all([this.base.append(tokens), this.adapted.append(tokens)]);
     return { base, adapted };
   }

@@ -145,9 +145,47 @@ export interface ModelBackend {
   /** A line about the backend: versions, the device or kernel set in use. */
   describe(): string;
   load(source: string, options?: Record<string, unknown>): Promise<CausalLM>;
+  /**
+   * Whether `source` holds a model this backend can load (for example: a directory with
+   * safetensors weights, or with an ONNX graph). Absent: the backend claims every source.
+   */
+  canLoad?(source: string): Promise<boolean>;
 }
 
 /** The process-wide registry that backend packages register into when imported. */
 export const modelBackends: BackendRegistry<ModelBackend> = new BackendRegistry<ModelBackend>(
   'model backend',
 );
+
+/**
+ * The backend that loads `source`: the named one, or with `auto` the highest-priority registered
+ * backend that starts and says it can load it. NO_BACKEND (with each backend's reason) when none can.
+ */
+export async function chooseModelBackend(
+  source: string,
+  name = 'auto',
+  registry: BackendRegistry<ModelBackend> = modelBackends,
+): Promise<ModelBackend> {
+  if (name !== 'auto') return registry.get(name);
+  const reasons: Record<string, string> = {};
+  for (const candidate of registry.names()) {
+    let backend: ModelBackend;
+    try {
+      backend = await registry.get(candidate);
+    } catch (error) {
+      reasons[candidate] = describe(error);
+      continue;
+    }
+    if (!backend.canLoad || (await backend.canLoad(source))) return backend;
+    reasons[candidate] = 'cannot load this source';
+  }
+  const list = Object.entries(reasons).map(([n, r]) => `  - ${n}: ${r}`);
+  throw new SvdecodeError(
+    'NO_BACKEND',
+    `no model backend can load ${source}${list.length ? `:\n${list.join('\n')}` : ' (none is registered)'}`,
+    {
+      hint: 'Pass a Hugging Face model directory (config.json + safetensors) or an Optimum ONNX export, or register a backend that reads this format.',
+      details: { source, reasons },
+    },
+  );
+}

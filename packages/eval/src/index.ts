@@ -25,6 +25,6 @@ export {
   normaliseAnswer,
   parseTemplateAnswer,
 } from './metrics.js';
-export type { ChoiceScores, EvalOptions, McRowResult, PairedScorer, SteerSettings } from './scoring.js';
+export type { ChoiceScores, EvalOptions, McRowResult, SteerSettings } from './scoring.js';
 export { evaluateByGeneration, evaluateMultipleChoice, evaluateTruthfulQa, scoreChoices } from './scoring.js';
 export { fillTemplate, multipleChoiceAnswer, multipleChoicePrompt, trueFalsePrompt } from './templates.js';

@@ -1,4 +1,4 @@
-import { type CausalLM, type PairedLogits, SvdecodeError, type Tokenizer } from '@svdecode/core';
+import { type CausalLM, isPaired, type PairedCausalLM, SvdecodeError, type Tokenizer } from '@svdecode/core';
 import { createSteeringBuffers, steeringVector, steerLogits } from '@svdecode/kl-gradient';
 import { type GenerateOptions, generateAll } from '@svdecode/sampler';
 import type { MultipleChoiceRow, TruthfulQaItem } from './datasets.js';
@@ -17,12 +17,6 @@ import {
   type ScoredQuestion,
 } from './metrics.js';
 import { fillTemplate, multipleChoiceAnswer, multipleChoicePrompt } from './templates.js';
-
-/** Teacher-forced logits of both models for the same tokens (an AdaptedModel from @svdecode/peft has this). */
-export interface PairedScorer {
-  readonly vocabSize: number;
-  scorePaired(tokens: ArrayLike<number>): Promise<PairedLogits>;
-}
 
 export interface SteerSettings {
   mu: number;
@@ -51,12 +45,12 @@ function logSoftmaxAt(logits: Float32Array, target: number): number {
 
 /**
  * Log-likelihood of each choice continuing the prompt, under the plain model (a `CausalLM`) or
- * under steered decoding (a `PairedScorer` and `steer`): at every choice token the steered logits
+ * under steered decoding (a `PairedCausalLM` and `steer`): at every choice token the steered logits
  * `z + mu * delta_hat` are used, so with lambda = -Infinity a token outside the confident set has
  * probability 0 (log-likelihood -Infinity).
  */
 export async function scoreChoices(
-  model: CausalLM | PairedScorer,
+  model: CausalLM | PairedCausalLM,
   prompt: readonly number[],
   choices: readonly (readonly number[])[],
   steer?: SteerSettings,
@@ -73,9 +67,9 @@ export async function scoreChoices(
     const tokens = [...prompt, ...choice];
     let total = 0;
     if (steer) {
-      if (!('scorePaired' in model)) {
+      if (!isPaired(model)) {
         throw new SvdecodeError('BAD_ARGUMENT', 'steered scoring needs base and adapted logits', {
-          hint: 'Pass an AdaptedModel (or any object with scorePaired).',
+          hint: 'Pass a PairedCausalLM (an AdaptedModel, a paired ONNX export, or pairModels(base, adapted)).',
         });
       }
       const { base, adapted } = await model.scorePaired(tokens);
@@ -123,7 +117,7 @@ export interface EvalOptions {
  * template by default) and each choice is scored as the completion the template asks for.
  */
 export async function evaluateMultipleChoice(
-  model: CausalLM | PairedScorer,
+  model: CausalLM | PairedCausalLM,
   tokenizer: Tokenizer,
   rows: readonly MultipleChoiceRow[],
   options: EvalOptions = {},
@@ -159,7 +153,7 @@ export async function evaluateMultipleChoice(
 
 /** Every named TruthfulQA metric, from choice log-likelihoods of the mc1 and mc2 lists. */
 export async function evaluateTruthfulQa(
-  model: CausalLM | PairedScorer,
+  model: CausalLM | PairedCausalLM,
   tokenizer: Tokenizer,
   items: readonly TruthfulQaItem[],
   options: EvalOptions = {},

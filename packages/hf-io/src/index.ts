@@ -12,4 +12,4 @@ export { loadModelDirectory } from './model-dir.js';
 export { replaceDirectory } from './replace-directory.js';
 export * from './safetensors/index.js';
 export { HfTokenizer, loadTokenizer } from './tokenizer.js';
-export { ModelWeights, SHARD_INDEX_FILE, SINGLE_WEIGHTS_FILE } from './weights.js';
+export { holdsSafetensorsModel, ModelWeights, SHARD_INDEX_FILE, SINGLE_WEIGHTS_FILE } from './weights.js';

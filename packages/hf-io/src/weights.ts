@@ -8,6 +8,12 @@ import { SafetensorsFile } from './safetensors/reader.js';
 export const SINGLE_WEIGHTS_FILE = 'model.safetensors';
 export const SHARD_INDEX_FILE = 'model.safetensors.index.json';
 
+/** Whether `dir` holds a Hugging Face model: `config.json` and safetensors weights (single or sharded). */
+export async function holdsSafetensorsModel(dir: string): Promise<boolean> {
+  if (!(await fileExists(join(dir, 'config.json')))) return false;
+  return (await fileExists(join(dir, SINGLE_WEIGHTS_FILE))) || fileExists(join(dir, SHARD_INDEX_FILE));
+}
+
 /** The weights of a model directory, single-file or sharded, read lazily tensor by tensor. */
 export class ModelWeights {
   private constructor(

@@ -1,9 +1,9 @@
 import type { TfjsCausalLM } from '@svdecode/backend-tfjs';
 import {
-  type CausalLM,
   checkTokens,
   type DecodeSession,
   type ModelInfo,
+  type PairedCausalLM,
   type PairedLogits,
   type PairedSession,
   SvdecodeError,
@@ -17,7 +17,7 @@ import { appendRows, prefill, type RowState, rowLogits } from './runtime.js';
  * `PairedSession`s that decode base and adapted rows in one batched forward (no second copy of the
  * weights). The base model's weights are shared, never modified.
  */
-export class AdaptedModel implements CausalLM {
+export class AdaptedModel implements PairedCausalLM {
   readonly info: ModelInfo;
   /** Sessions (plain and paired) created and not yet disposed. */
   liveSessions = 0;
@@ -34,12 +34,12 @@ export class AdaptedModel implements CausalLM {
   }
 
   createSession(): DecodeSession {
-    return new RowSession(this, [true]);
+    return new AdaptedSession(this);
   }
 
   /** Base and adapted logits per step from one batched forward of two rows. */
   createPairedSession(): PairedSession {
-    return new RowSession(this, [false, true]);
+    return new BaseAndAdaptedSession(this);
   }
 
   async score(tokens: ArrayLike<number>): Promise<Float32Array> {
@@ -71,20 +71,31 @@ export class AdaptedModel implements CausalLM {
   }
 }
 
-/** Rows decoding the same tokens in lockstep: [adapted] for plain sessions, [base, adapted] for paired ones. */
-class RowSession implements DecodeSession, PairedSession {
+/**
+ * Rows decoding the same tokens in lockstep, each base or adapted, with their KV cache; `step`
+ * returns the last position's logits of every row, row after row.
+ */
+abstract class RowStepper {
   #state: RowState | undefined;
   #length = 0;
   #disposed = false;
 
   constructor(
-    private readonly model: AdaptedModel,
+    protected readonly model: AdaptedModel,
     private readonly rows: boolean[],
-    state?: RowState,
-    length = 0,
+    from?: RowStepper,
   ) {
-    this.#state = state;
-    this.#length = length;
+    if (from) {
+      const s = from.#state;
+      this.#state = s
+        ? {
+            cache: s.cache?.map((l) => ({ k: tf.clone(l.k), v: tf.clone(l.v) })),
+            valid: s.valid.map((v) => v.slice()),
+            nextPos: [...s.nextPos],
+          }
+        : undefined;
+      this.#length = from.#length;
+    }
     model.liveSessions++;
   }
 
@@ -100,7 +111,7 @@ class RowSession implements DecodeSession, PairedSession {
     return this.#disposed;
   }
 
-  async append(tokens: ArrayLike<number>): Promise<Float32Array & PairedLogits> {
+  protected async step(tokens: ArrayLike<number>): Promise<Float32Array> {
     if (this.#disposed) throw new SvdecodeError('SESSION_DISPOSED', 'append() on a disposed session');
     checkTokens(tokens, this.model.vocabSize);
     const { base, adapter } = this.model;
@@ -122,24 +133,11 @@ class RowSession implements DecodeSession, PairedSession {
     if (previous) disposeState(previous);
     this.#state = next;
     this.#length += tokens.length;
-    const V = this.model.vocabSize;
-    if (this.rows.length === 1) return data as Float32Array & PairedLogits;
-    // paired: row 0 is the base model, row 1 the adapted one
-    return { base: data.slice(0, V), adapted: data.slice(V, 2 * V) } as unknown as Float32Array &
-      PairedLogits;
+    return data;
   }
 
-  fork(): RowSession {
+  protected checkForkable(): void {
     if (this.#disposed) throw new SvdecodeError('SESSION_DISPOSED', 'fork() on a disposed session');
-    const s = this.#state;
-    const copy = s
-      ? {
-          cache: s.cache?.map((l) => ({ k: tf.clone(l.k), v: tf.clone(l.v) })),
-          valid: s.valid.map((v) => v.slice()),
-          nextPos: [...s.nextPos],
-        }
-      : undefined;
-    return new RowSession(this.model, this.rows, copy, this.#length);
   }
 
   dispose(): void {
@@ -148,6 +146,40 @@ class RowSession implements DecodeSession, PairedSession {
     if (this.#state) disposeState(this.#state);
     this.#state = undefined;
     this.model.liveSessions--;
+  }
+}
+
+/** The adapted model alone: one row. */
+class AdaptedSession extends RowStepper implements DecodeSession {
+  constructor(model: AdaptedModel, from?: AdaptedSession) {
+    super(model, [true], from);
+  }
+
+  append(tokens: ArrayLike<number>): Promise<Float32Array> {
+    return this.step(tokens);
+  }
+
+  fork(): AdaptedSession {
+    this.checkForkable();
+    return new AdaptedSession(this.model, this);
+  }
+}
+
+/** Row 0 the base model, row 1 the adapted one, in one batched forward. */
+class BaseAndAdaptedSession extends RowStepper implements PairedSession {
+  constructor(model: AdaptedModel, from?: BaseAndAdaptedSession) {
+    super(model, [false, true], from);
+  }
+
+  async append(tokens: ArrayLike<number>): Promise<PairedLogits> {
+    const data = await this.step(tokens);
+    const V = this.model.vocabSize;
+    return { base: data.slice(0, V), adapted: data.slice(V, 2 * V) };
+  }
+
+  fork(): BaseAndAdaptedSession {
+    this.checkForkable();
+    return new BaseAndAdaptedSession(this.model, this);
   }
 }
 

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { loadTfjsModel, TfjsCausalLM } from '@svdecode/backend-tfjs';
+import { describeCausalLMConformance, describePairedCausalLMConformance } from '@svdecode/core/test';
 import { generateAll } from '@svdecode/sampler';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +27,26 @@ beforeAll(async () => {
   );
 });
 afterAll(() => model.dispose());
+
+for (const name of ['lora', 'ia3', 'prompt-tuning']) {
+  const open = async () => {
+    const base = await loadTfjsModel(BASE_DIR);
+    const adapted = await loadAdapter(base, join(ADAPTERS, name));
+    return { base, adapted };
+  };
+  describeCausalLMConformance(`AdaptedModel (${name})`, async () => (await open()).adapted);
+  describePairedCausalLMConformance(`AdaptedModel (${name})`, async () => {
+    const { base, adapted } = await open();
+    return {
+      paired: adapted,
+      base,
+      dispose: () => {
+        adapted.dispose();
+        base.dispose();
+      },
+    };
+  });
+}
 
 describe('paired execution: one batched forward for base and adapted rows', () => {
   it.each(['lora', 'ia3', 'prompt-tuning', 'prefix-tuning'])(

@@ -1,11 +1,5 @@
-import { type PairedLogits, SvdecodeError } from '@svdecode/core';
+import { type PairedCausalLM, SvdecodeError } from '@svdecode/core';
 import { StrengthEstimator, type StrengthEstimatorOptions, type StrengthSummary } from './estimator.js';
-
-/** Teacher-forced logits of base and adapted model for one token sequence (an AdaptedModel has this). */
-export interface PairedScoring {
-  readonly vocabSize: number;
-  scorePaired(tokens: ArrayLike<number>): Promise<PairedLogits>;
-}
 
 /** A calibration row as token ids: only the completion's tokens are targets. */
 export interface CalibrationExample {
@@ -43,7 +37,7 @@ export interface CalibrationResult {
  * example is one row for cross-validation (the summary's `crossValidation` and `decision`).
  */
 export async function calibrate(
-  model: PairedScoring,
+  model: Pick<PairedCausalLM, 'vocabSize' | 'scorePaired'>,
   examples: readonly CalibrationExample[],
   options: CalibrateOptions = {},
 ): Promise<CalibrationResult> {

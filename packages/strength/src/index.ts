@@ -3,7 +3,6 @@ export type {
   CalibrationExample,
   CalibrationProgress,
   CalibrationResult,
-  PairedScoring,
 } from './calibrate.js';
 export { calibrate } from './calibrate.js';
 export type {

@@ -1,10 +1,9 @@
-import type { CausalLM, DecodeSession, PairedSession, Tokenizer } from '@svdecode/core';
+import type { CausalLM, DecodeSession, PairedCausalLM, PairedSession, Tokenizer } from '@svdecode/core';
 import {
   evaluateByGeneration,
   evaluateMultipleChoice,
   exactMatch,
   type MultipleChoiceRow,
-  type PairedScorer,
   type PromptCompletionRow,
 } from '@svdecode/eval';
 import { generateAll } from '@svdecode/sampler';
@@ -14,7 +13,7 @@ export type Decoder =
   | { steer?: undefined; model: CausalLM }
   | {
       steer: { mu: number; alpha: number };
-      model: CausalLM & PairedScorer & { createPairedSession(): PairedSession };
+      model: PairedCausalLM;
     };
 
 export interface RowOutcome {

@@ -5,7 +5,7 @@ import { encodeRows } from '@svdecode/tiny';
 import { asPromptCompletion, loadDataset } from '../data.js';
 import { drawHistogram } from '../histogram.js';
 import { interruptSignal } from '../interrupt.js';
-import { loadTfjs } from '../models.js';
+import { openModel, requirePaired } from '../models.js';
 import type { CommonFlags } from '../options.js';
 import { createProgress } from '../progress.js';
 import {
@@ -34,8 +34,11 @@ export interface CalibrateFlags extends CommonFlags {
 /** Teacher-forces the calibration rows through base and adapted model and writes mu_bar (steering.json). */
 export async function calibrateCommand(flags: CalibrateFlags): Promise<void> {
   const rows = asPromptCompletion(await loadDataset(flags.data), flags.data);
-  const loaded = await loadTfjs(flags.model, flags.adapter);
-  const adapted = loaded.adapted!;
+  const loaded = await openModel(flags.model, {
+    adapter: flags.adapter,
+    quiet: flags.quiet,
+  });
+  const adapted = requirePaired(loaded, 'calibrate');
   const signal = interruptSignal();
   const progress = createProgress('calibrate', flags);
   try {
@@ -121,7 +124,6 @@ export async function calibrateCommand(flags: CalibrateFlags): Promise<void> {
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     progress.stop();
-    loaded.adapted?.dispose();
-    loaded.model.dispose();
+    loaded.dispose();
   }
 }

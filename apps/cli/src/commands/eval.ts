@@ -4,7 +4,7 @@ import { evaluateTruthfulQa } from '@svdecode/eval';
 import { type Decoder, evaluateChoices, evaluateOpenEnded } from '@svdecode/tiny';
 import { type Dataset, loadDataset } from '../data.js';
 import { encodePrompt } from '../encode.js';
-import { type LoadedTfjs, loadTfjs } from '../models.js';
+import { type BackendChoice, type OpenedModel, openModel, requirePaired } from '../models.js';
 import type { CommonFlags } from '../options.js';
 import { note } from '../progress.js';
 import { resolveSteering, type SteeringFlags } from '../steering-source.js';
@@ -17,11 +17,12 @@ export interface EvalFlags extends CommonFlags, SteeringFlags {
   data: string;
   compare?: boolean;
   limit?: number;
+  backend?: BackendChoice;
 }
 
 type Metrics = Record<string, number>;
 
-async function evaluate(data: Dataset, decoder: Decoder, loaded: LoadedTfjs): Promise<Metrics> {
+async function evaluate(data: Dataset, decoder: Decoder, loaded: OpenedModel): Promise<Metrics> {
   const { tokenizer } = loaded;
   const prefix = encodePrompt(tokenizer, '');
   switch (data.format) {
@@ -53,9 +54,13 @@ const size = (d: Dataset) => (d.format === 'truthfulqa' ? d.items.length : d.row
 /** Scores a test file with the adapted model steered by mu_bar (and, with --compare, without steering). */
 export async function evalCommand(flags: EvalFlags): Promise<void> {
   const data = limited(await loadDataset(flags.data), flags.limit);
-  const loaded = await loadTfjs(flags.model, flags.adapter);
+  const loaded = await openModel(flags.model, {
+    adapter: flags.adapter,
+    backend: flags.backend,
+    quiet: flags.quiet,
+  });
   try {
-    if (!loaded.adapted) return await evaluateBase(flags, data, loaded);
+    if (!loaded.paired) return await evaluateBase(flags, data, loaded);
     const steering = await resolveSteering(flags, loaded.provenance);
     if (!steering && !flags.compare)
       throw new SvdecodeError(
@@ -65,7 +70,7 @@ export async function evalCommand(flags: EvalFlags): Promise<void> {
           hint: 'Run svdecode calibrate to make a steering file.',
         },
       );
-    const adapted = loaded.adapted;
+    const adapted = requirePaired(loaded, 'eval');
     note(`evaluating ${size(data)} ${data.format} rows of ${flags.data}`, flags.quiet);
     const plain = flags.compare || !steering ? await evaluate(data, { model: adapted }, loaded) : undefined;
     const steered = steering
@@ -100,19 +105,18 @@ export async function evalCommand(flags: EvalFlags): Promise<void> {
       lines.push(`mu_bar ${steering.mu.toPrecision(5)} (alpha ${steering.alpha}) from ${steering.source}`);
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
-    loaded.adapted?.dispose();
-    loaded.model.dispose();
+    loaded.dispose();
   }
 }
 
 /** The base model alone (no adapter): steering needs an adapted model, so there is none. */
-async function evaluateBase(flags: EvalFlags, data: Dataset, loaded: LoadedTfjs): Promise<void> {
+async function evaluateBase(flags: EvalFlags, data: Dataset, loaded: OpenedModel): Promise<void> {
   if (flags.steering !== undefined || flags.mu !== undefined || flags.compare)
     throw new SvdecodeError('BAD_ARGUMENT', '--steering, --mu and --compare need --adapter', {
       hint: 'Without --adapter, eval scores the base model alone.',
     });
   note(`evaluating the base model on ${size(data)} ${data.format} rows of ${flags.data}`, flags.quiet);
-  const base = await evaluate(data, { model: loaded.model }, loaded);
+  const base = await evaluate(data, { model: loaded.base }, loaded);
   if (flags.json) {
     process.stdout.write(
       `${JSON.stringify({ data: resolve(flags.data), format: data.format, rows: size(data), model: 'base', base })}\n`,

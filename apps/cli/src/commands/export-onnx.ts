@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { SvdecodeError } from '@svdecode/core';
-import { loadTfjs } from '../models.js';
+import { openTfjsModel } from '../models.js';
 import type { CommonFlags } from '../options.js';
 import { note } from '../progress.js';
 import { writeExport } from '../write-export.js';
@@ -18,18 +18,17 @@ export async function exportOnnxCommand(flags: ExportFlags): Promise<void> {
     throw new SvdecodeError('BAD_ARGUMENT', '--paired needs --adapter', {
       hint: 'A paired export keeps the adapter as a branch next to the base weights.',
     });
-  const loaded = await loadTfjs(flags.model, flags.adapter);
+  const loaded = await openTfjsModel(flags.model, { adapter: flags.adapter, quiet: flags.quiet });
   const target = resolve(flags.out);
   const started = performance.now();
   try {
-    await writeExport(loaded.adapted ?? loaded.model, target, {
+    await writeExport(loaded.paired ?? loaded.base, target, {
       paired: flags.paired,
       tokenizerDir: loaded.dir,
       provenance: { ...loaded.provenance, paired: flags.paired === true },
     });
   } finally {
-    loaded.adapted?.dispose();
-    loaded.model.dispose();
+    loaded.dispose();
   }
   const seconds = (performance.now() - started) / 1000;
   const kind = flags.paired ? 'paired (adapter_scale input)' : flags.adapter ? 'adapter merged' : 'plain';

@@ -1,9 +1,8 @@
-import type { CausalLM, DecodeSession, PairedSession, Tokenizer } from '@svdecode/core';
 import { SvdecodeError } from '@svdecode/core';
 import { generate, type Strategy } from '@svdecode/sampler';
 import { encodePrompt } from '../encode.js';
 import { interruptSignal } from '../interrupt.js';
-import { loadOnnx, loadTfjs, type Provenance } from '../models.js';
+import { type BackendChoice, openModel, requirePaired } from '../models.js';
 import type { CommonFlags } from '../options.js';
 import { resolveSteering, type SteeringFlags } from '../steering-source.js';
 
@@ -18,60 +17,23 @@ export interface GenerateFlags extends CommonFlags, SteeringFlags {
   temperature: number;
   seed: number;
   maxNewTokens: number;
-  backend: 'tfjs' | 'onnx';
-}
-
-interface Decoding {
-  tokenizer: Tokenizer;
-  provenance: Provenance;
-  plain: () => DecodeSession;
-  paired: () => PairedSession;
-  dispose: () => void;
-}
-
-async function openDecoding(flags: GenerateFlags): Promise<Decoding> {
-  if (flags.backend === 'onnx') {
-    if (flags.adapter)
-      throw new SvdecodeError('BAD_ARGUMENT', '--adapter does not apply to --backend onnx', {
-        hint: 'Export the model with its adapter (svdecode export-onnx --adapter <dir> --paired) and pass that directory as --model.',
-      });
-    const { model, tokenizer, provenance } = await loadOnnx(flags.model, { quiet: flags.quiet });
-    return {
-      tokenizer,
-      provenance,
-      plain: () => model.createSession(),
-      paired: () => model.createPairedSession(),
-      dispose: () => model.dispose(),
-    };
-  }
-  const { model, tokenizer, adapted, provenance } = await loadTfjs(flags.model, flags.adapter);
-  const plainModel: CausalLM = adapted ?? model;
-  return {
-    tokenizer,
-    provenance,
-    plain: () => plainModel.createSession(),
-    paired: () => {
-      if (!adapted)
-        throw new SvdecodeError('BAD_ARGUMENT', 'steering needs an adapter (--adapter <dir>)', {
-          hint: 'SVDecode steers the adapted model away from the base model; pass the adapter, or --no-steer.',
-        });
-      return adapted.createPairedSession();
-    },
-    dispose: () => {
-      adapted?.dispose();
-      model.dispose();
-    },
-  };
+  backend: BackendChoice;
 }
 
 /** Decodes one prompt, plain or steered; streams the text, or prints one JSON object with --json. */
 export async function generateCommand(flags: GenerateFlags): Promise<void> {
-  const decoding = await openDecoding(flags);
+  const opened = await openModel(flags.model, {
+    adapter: flags.adapter,
+    backend: flags.backend,
+    quiet: flags.quiet,
+  });
   try {
-    const steering = await resolveSteering(flags, decoding.provenance);
-    const { tokenizer } = decoding;
+    const steering = await resolveSteering(flags, opened.provenance);
+    const { tokenizer } = opened;
     const promptIds = encodePrompt(tokenizer, flags.prompt);
-    const session = steering ? decoding.paired() : decoding.plain();
+    const session = steering
+      ? requirePaired(opened, 'steering').createPairedSession()
+      : opened.model.createSession();
     const stream = generate(session, promptIds, {
       strategy: flags.strategy,
       numBeams: flags.numBeams,
@@ -102,7 +64,7 @@ export async function generateCommand(flags: GenerateFlags): Promise<void> {
           mu: result.mu,
           alpha: steering?.alpha ?? null,
           steering: steering?.source ?? null,
-          backend: flags.backend,
+          backend: opened.backend,
         })}\n`,
       );
     } else if (flags.strategy === 'beam') {
@@ -110,6 +72,6 @@ export async function generateCommand(flags: GenerateFlags): Promise<void> {
     }
     if (result.finishReason === 'aborted') throw new SvdecodeError('ABORTED', 'generation interrupted');
   } finally {
-    decoding.dispose();
+    opened.dispose();
   }
 }

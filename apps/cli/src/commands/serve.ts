@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { SvdecodeError } from '@svdecode/core';
 import { startServer } from '@svdecode/demo-server';
 import { DEMO_TASK, TINY_DEMO_ADAPTER_DIR, TINY_DEMO_STEERING_FILE } from '@svdecode/tiny';
-import { loadTfjs } from '../models.js';
+import { type BackendChoice, openModel, requirePaired } from '../models.js';
 import type { CommonFlags } from '../options.js';
 import { note } from '../progress.js';
 import { checkSteeringMatches, readSteeringFile } from '../steering-file.js';
@@ -15,19 +15,26 @@ export interface ServeFlags extends CommonFlags {
   port: number;
   maxActive: number;
   maxQueued: number;
+  backend?: BackendChoice;
 }
 
 /** Starts the demo server; on the embedded model it defaults to the committed demo adapter and steering file. */
 export async function serveCommand(flags: ServeFlags): Promise<void> {
-  const embedded = flags.model === 'tiny' && flags.adapter === undefined;
-  const adapterDir = flags.adapter ?? (flags.model === 'tiny' ? TINY_DEMO_ADAPTER_DIR : undefined);
+  // a paired ONNX export carries its adapter; every other model needs one
+  const onnx = flags.backend === 'onnx';
+  const embedded = flags.model === 'tiny' && flags.adapter === undefined && !onnx;
+  const adapterDir = flags.adapter ?? (embedded ? TINY_DEMO_ADAPTER_DIR : undefined);
   const steeringPath = flags.steering ?? (embedded ? TINY_DEMO_STEERING_FILE : undefined);
-  if (!adapterDir) {
+  if (!adapterDir && !onnx) {
     throw new SvdecodeError('BAD_ARGUMENT', 'serve needs --adapter for a model other than tiny', {
       hint: 'The page compares PEFT alone with PEFT + SVDecode; make an adapter with svdecode warmstart.',
     });
   }
-  const loaded = await loadTfjs(flags.model, adapterDir);
+  const loaded = await openModel(flags.model, {
+    adapter: adapterDir,
+    backend: flags.backend,
+    quiet: flags.quiet,
+  });
   let steering = null;
   if (steeringPath) {
     const file = await readSteeringFile(steeringPath);
@@ -43,14 +50,18 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
   }
   const { url } = await startServer(
     {
-      adapted: loaded.adapted!,
+      adapted: requirePaired(loaded, 'serve'),
       tokenizer: loaded.tokenizer,
       steering,
       description: {
         model: flags.model === 'tiny' ? 'tiny (embedded)' : loaded.dir,
-        adapter: embedded ? `tiny demo LoRA (${DEMO_TASK})` : resolve(adapterDir),
+        adapter: embedded
+          ? `tiny demo LoRA (${DEMO_TASK})`
+          : adapterDir
+            ? resolve(adapterDir)
+            : 'in the paired export',
         steeringFile: steeringPath ? resolve(steeringPath) : null,
-        backend: 'tfjs',
+        backend: loaded.backend,
       },
     },
     {

@@ -4,7 +4,7 @@ import { AdaptedModel, createAdapter, defaultAdapterConfig, type Method, warmSta
 import { encodeRows } from '@svdecode/tiny';
 import { asPromptCompletion, loadDataset } from '../data.js';
 import { interruptSignal } from '../interrupt.js';
-import { loadTfjs } from '../models.js';
+import { openTfjsModel } from '../models.js';
 import type { CommonFlags } from '../options.js';
 import { createProgress, note } from '../progress.js';
 
@@ -24,7 +24,7 @@ export interface WarmstartFlags extends CommonFlags {
 /** Trains a fresh adapter of the chosen method on prompt/completion rows and saves it (PEFT layout). */
 export async function warmstartCommand(flags: WarmstartFlags): Promise<void> {
   const rows = asPromptCompletion(await loadDataset(flags.data), flags.data);
-  const { model, tokenizer, dir } = await loadTfjs(flags.model);
+  const { base: model, tokenizer, dir } = await openTfjsModel(flags.model, { quiet: flags.quiet });
   const adapted = new AdaptedModel(
     model,
     createAdapter(model, defaultAdapterConfig(flags.method, model), { seed: flags.seed, tokenizer }),

@@ -7,3 +7,5 @@ export type { ConformanceOptions } from './conformance.js';
 export { describeCausalLMConformance, maxAbsDiff } from './conformance.js';
 export type { FunctionModelOptions } from './function-model.js';
 export { createToyModel, FunctionModel } from './function-model.js';
+export type { PairedConformanceOptions, PairedConformanceSubject } from './paired-conformance.js';
+export { describePairedCausalLMConformance } from './paired-conformance.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createToyModel, describeCausalLMConformance, maxAbsDiff } from './test/index.js';
+import { createToyModel, describeCausalLMConformance, maxAbsDiff } from '../src/test/index.js';
 
 describeCausalLMConformance('toy function model', async () => createToyModel({ vocabSize: 50, seed: 3 }));
 

@@ -1,7 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { SvdecodeError } from './errors.js';
-import { pairSessions } from './paired.js';
-import { createToyModel, maxAbsDiff } from './test/index.js';
+import { SvdecodeError } from '../src/errors.js';
+import { isPaired, pairModels, pairSessions } from '../src/paired.js';
+import { createToyModel, describePairedCausalLMConformance, maxAbsDiff } from '../src/test/index.js';
+
+describePairedCausalLMConformance('pairModels of two toy models', async () => {
+  const base = createToyModel({ vocabSize: 40, seed: 1 });
+  return { paired: pairModels(base, createToyModel({ vocabSize: 40, seed: 2 })), base };
+});
+
+describe('pairModels', () => {
+  it('is the adapted model for plain use and refuses mismatched vocabularies', async () => {
+    const base = createToyModel({ vocabSize: 16, seed: 1 });
+    const adapted = createToyModel({ vocabSize: 16, seed: 2 });
+    const pair = pairModels(base, adapted);
+    expect(isPaired(pair)).toBe(true);
+    expect(isPaired(base)).toBe(false);
+    expect(pair.info).toBe(adapted.info);
+    expect(maxAbsDiff(await pair.score([1, 2]), await adapted.score([1, 2]))).toBe(0);
+    expect(() => pairModels(base, createToyModel({ vocabSize: 17 }))).toThrow(
+      expect.objectContaining({ code: 'VOCAB_MISMATCH' }),
+    );
+  });
+});
 
 describe('pairSessions', () => {
   it('returns base and adapted logits for the same context', async () => {

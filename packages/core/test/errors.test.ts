@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES, isSvdecodeError, SvdecodeError } from './errors.js';
-import { checkNoNaN, checkSameVocab, checkTokens } from './validate.js';
+import { ERROR_CODES, isSvdecodeError, SvdecodeError } from '../src/errors.js';
+import { checkNoNaN, checkSameVocab, checkTokens } from '../src/validate.js';
 
 describe('SvdecodeError', () => {
   it('carries a stable code, its kind, the default hint and details', () => {

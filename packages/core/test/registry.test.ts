@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SvdecodeError } from './errors.js';
-import { BackendRegistry } from './registry.js';
+import { SvdecodeError } from '../src/errors.js';
+import { BackendRegistry, chooseModelBackend, type ModelBackend } from '../src/registry.js';
 
 describe('BackendRegistry', () => {
   it('returns the highest-priority backend that starts', async () => {
@@ -99,5 +99,50 @@ describe('BackendRegistry', () => {
     const error = (await new BackendRegistry<string>().get().catch((e: unknown) => e)) as SvdecodeError;
     expect(error.code).toBe('NO_BACKEND');
     expect(error.message).toContain('no backend is registered');
+  });
+});
+
+describe('chooseModelBackend', () => {
+  const backend = (name: string, accepts: (s: string) => boolean) => ({
+    name,
+    describe: () => name,
+    load: async () => {
+      throw new Error('not in this test');
+    },
+    canLoad: async (source: string) => accepts(source),
+  });
+
+  it('auto picks the highest-priority backend that starts and can load the source', async () => {
+    const registry = new BackendRegistry<ModelBackend>('model backend');
+    registry.register('onnx', () => backend('onnx', (s) => s.endsWith('.onnx-dir')), 20);
+    registry.register('tfjs', () => backend('tfjs', (s) => s.endsWith('-hf')), 10);
+    registry.register(
+      'broken',
+      () => {
+        throw new Error('no binary');
+      },
+      30,
+    );
+    expect((await chooseModelBackend('m.onnx-dir', 'auto', registry)).name).toBe('onnx');
+    expect((await chooseModelBackend('m-hf', 'auto', registry)).name).toBe('tfjs');
+    expect((await chooseModelBackend('m-hf', 'onnx', registry)).name).toBe('onnx');
+    const error = await chooseModelBackend('m.gguf', 'auto', registry).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'NO_BACKEND' });
+    expect((error as SvdecodeError).details).toMatchObject({
+      reasons: {
+        broken: expect.stringContaining('no binary'),
+        onnx: 'cannot load this source',
+        tfjs: 'cannot load this source',
+      },
+    });
+  });
+
+  it('a backend without canLoad claims every source; an unknown name is UNKNOWN_BACKEND', async () => {
+    const registry = new BackendRegistry<ModelBackend>('model backend');
+    registry.register('any', () => ({ name: 'any', describe: () => 'any', load: async () => ({}) as never }));
+    expect((await chooseModelBackend('whatever', 'auto', registry)).name).toBe('any');
+    await expect(chooseModelBackend('x', 'nope', registry)).rejects.toMatchObject({
+      code: 'UNKNOWN_BACKEND',
+    });
   });
 });
