@@ -6,5 +6,6 @@ export { isPaired, pairModels, pairSessions } from './paired.js';
 export { mulberry32 } from './random.js';
 export type { BackendFactory, BackendStatus, ModelBackend } from './registry.js';
 export { BackendRegistry, chooseModelBackend, modelBackends } from './registry.js';
+export type { TokenizedRow } from './rows.js';
 export type { Tokenizer } from './tokenizer.js';
 export { checkNoNaN, checkSameVocab, checkTokens } from './validate.js';

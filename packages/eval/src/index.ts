@@ -27,4 +27,6 @@ export {
 } from './metrics.js';
 export type { ChoiceScores, EvalOptions, McRowResult, SteerSettings } from './scoring.js';
 export { evaluateByGeneration, evaluateMultipleChoice, evaluateTruthfulQa, scoreChoices } from './scoring.js';
+export type { ModelUnderTest, RowOutcome, SplitEvaluationOptions, SplitMetrics } from './task-evaluation.js';
+export { encodeRows, evaluateChoices, evaluateOpenEnded } from './task-evaluation.js';
 export { fillTemplate, multipleChoiceAnswer, multipleChoicePrompt, trueFalsePrompt } from './templates.js';

@@ -1,16 +1,13 @@
 import { enableGradients } from '@svdecode/backend-tfjs';
-import { SvdecodeError } from '@svdecode/core';
+import { SvdecodeError, type TokenizedRow } from '@svdecode/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { AdaptedModel } from './adapted-model.js';
 import { seededRandom } from './config-util.js';
 import { saveAdapter } from './io.js';
 import { rowLogits } from './runtime.js';
 
-/** A training row: the loss covers the completion tokens only. */
-export interface TrainingExample {
-  prompt: number[];
-  completion: number[];
-}
+/** A training row (the loss covers the completion tokens only): core's `TokenizedRow`. */
+export type TrainingExample = TokenizedRow;
 
 export interface TrainingProgress {
   /** Optimizer steps done / planned. */

@@ -1,11 +1,8 @@
-import { type PairedCausalLM, SvdecodeError } from '@svdecode/core';
+import { type PairedCausalLM, SvdecodeError, type TokenizedRow } from '@svdecode/core';
 import { StrengthEstimator, type StrengthEstimatorOptions, type StrengthSummary } from './estimator.js';
 
-/** A calibration row as token ids: only the completion's tokens are targets. */
-export interface CalibrationExample {
-  prompt: readonly number[];
-  completion: readonly number[];
-}
+/** A calibration row (only the completion's tokens are targets): core's `TokenizedRow`. */
+export type CalibrationExample = TokenizedRow;
 
 export interface CalibrationProgress {
   rows: number;

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { exportOnnx, loadOnnxModel } from '@svdecode/backend-onnx';
 import { machine, record, table } from '@svdecode/bench';
 import { pairSessions } from '@svdecode/core';
-import { loadPromptCompletionJsonl } from '@svdecode/eval';
+import { encodeRows, loadPromptCompletionJsonl } from '@svdecode/eval';
 import {
   AdaptedModel,
   createAdapter,
@@ -20,7 +20,7 @@ import {
 } from '@svdecode/peft';
 import { generateAll } from '@svdecode/sampler';
 import { calibrate } from '@svdecode/strength';
-import { encodeRows, loadTiny, TINY_DEMO_ADAPTER_DIR, taskFile } from '../dist/index.js';
+import { loadTiny, TINY_DEMO_ADAPTER_DIR, taskFile } from '../dist/index.js';
 
 process.env.SVDECODE_QUIET = '1';
 const NEW = 32;

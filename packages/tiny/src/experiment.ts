@@ -1,12 +1,19 @@
 import type { TfjsCausalLM } from '@svdecode/backend-tfjs';
 import { SvdecodeError, type Tokenizer } from '@svdecode/core';
-import { loadMultipleChoiceJsonl, loadPromptCompletionJsonl } from '@svdecode/eval';
+import {
+  encodeRows,
+  evaluateChoices,
+  evaluateOpenEnded,
+  loadMultipleChoiceJsonl,
+  loadPromptCompletionJsonl,
+  type ModelUnderTest,
+  type SplitMetrics,
+} from '@svdecode/eval';
 import {
   AdaptedModel,
   createAdapter,
   defaultAdapterConfig,
   type Method,
-  type TrainingExample,
   type WarmStartOptions,
   warmStart,
 } from '@svdecode/peft';
@@ -18,7 +25,6 @@ import {
   type StrengthSummary,
 } from '@svdecode/strength';
 import { type TaskName, taskFile, taskKind } from './embedded.js';
-import { type Decoder, evaluateChoices, evaluateOpenEnded, type SplitMetrics } from './evaluate-task.js';
 
 export type Aggregate = AggregateName;
 
@@ -89,24 +95,17 @@ export interface ExperimentResult extends CalibrationRun {
   svdecode: SplitMetrics;
 }
 
-/** Prompt/completion text rows as token ids: BOS before the prompt, EOS after the completion. */
-export function encodeRows(
+async function evaluateTest(
+  task: TaskName,
+  subject: ModelUnderTest,
   tokenizer: Tokenizer,
-  rows: readonly { prompt: string; completion: string }[],
-): TrainingExample[] {
-  const bos = tokenizer.bosTokenId === undefined ? [] : [tokenizer.bosTokenId];
-  const eos = tokenizer.eosTokenIds.slice(0, 1);
-  return rows.map((r) => ({
-    prompt: [...bos, ...tokenizer.encode(r.prompt, { addSpecialTokens: false })],
-    completion: [...tokenizer.encode(r.completion, { addSpecialTokens: false }), ...eos],
-  }));
-}
-
-async function evaluateTest(task: TaskName, decoder: Decoder, tokenizer: Tokenizer): Promise<SplitMetrics> {
+): Promise<SplitMetrics> {
   const prefix = tokenizer.bosTokenId === undefined ? [] : [tokenizer.bosTokenId];
   return taskKind(task) === 'open-ended'
-    ? evaluateOpenEnded(decoder, tokenizer, await loadPromptCompletionJsonl(taskFile(task, 'test')), prefix)
-    : evaluateChoices(decoder, tokenizer, await loadMultipleChoiceJsonl(taskFile(task, 'test')), prefix);
+    ? evaluateOpenEnded(subject, tokenizer, await loadPromptCompletionJsonl(taskFile(task, 'test')), {
+        prefix,
+      })
+    : evaluateChoices(subject, tokenizer, await loadMultipleChoiceJsonl(taskFile(task, 'test')), { prefix });
 }
 
 /**

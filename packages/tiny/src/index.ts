@@ -10,8 +10,6 @@ export {
   taskFile,
   taskKind,
 } from './embedded.js';
-export type { Decoder, RowOutcome, SplitMetrics } from './evaluate-task.js';
-export { evaluateChoices, evaluateOpenEnded } from './evaluate-task.js';
 export type {
   Aggregate,
   CalibrationRun,
@@ -19,4 +17,4 @@ export type {
   ExperimentOptions,
   ExperimentResult,
 } from './experiment.js';
-export { calibrateTask, encodeRows, runExperiment, TINY_LEARNING_RATES } from './experiment.js';
+export { calibrateTask, runExperiment, TINY_LEARNING_RATES } from './experiment.js';

@@ -1,6 +1,7 @@
+import { encodeRows } from '@svdecode/eval';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SPLIT_SIZES } from '../src/build.js';
-import { encodeRows, loadTiny, runExperiment } from '../src/index.js';
+import { loadTiny, runExperiment } from '../src/index.js';
 
 process.env.SVDECODE_QUIET = '1';
 

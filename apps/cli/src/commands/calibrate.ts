@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { SvdecodeError } from '@svdecode/core';
+import { encodeRows } from '@svdecode/eval';
 import { calibrate } from '@svdecode/strength';
-import { encodeRows } from '@svdecode/tiny';
 import { asPromptCompletion, loadDataset } from '../data.js';
 import { drawHistogram } from '../histogram.js';
 import { interruptSignal } from '../interrupt.js';

@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import { SvdecodeError } from '@svdecode/core';
-import { evaluateTruthfulQa } from '@svdecode/eval';
-import { type Decoder, evaluateChoices, evaluateOpenEnded } from '@svdecode/tiny';
+import { evaluateChoices, evaluateOpenEnded, evaluateTruthfulQa, type ModelUnderTest } from '@svdecode/eval';
 import { type Dataset, loadDataset } from '../data.js';
 import { encodePrompt } from '../encode.js';
 import { type BackendChoice, type OpenedModel, openModel, requirePaired } from '../models.js';
@@ -22,16 +21,16 @@ export interface EvalFlags extends CommonFlags, SteeringFlags {
 
 type Metrics = Record<string, number>;
 
-async function evaluate(data: Dataset, decoder: Decoder, loaded: OpenedModel): Promise<Metrics> {
+async function evaluate(data: Dataset, decoder: ModelUnderTest, loaded: OpenedModel): Promise<Metrics> {
   const { tokenizer } = loaded;
   const prefix = encodePrompt(tokenizer, '');
   switch (data.format) {
     case 'multiple-choice': {
-      const m = await evaluateChoices(decoder, tokenizer, data.rows, prefix);
+      const m = await evaluateChoices(decoder, tokenizer, data.rows, { prefix });
       return { accuracy: m.accuracy, likelihoodAccuracy: m.likelihoodAccuracy! };
     }
     case 'prompt-completion':
-      return { exactMatch: (await evaluateOpenEnded(decoder, tokenizer, data.rows, prefix)).accuracy };
+      return { exactMatch: (await evaluateOpenEnded(decoder, tokenizer, data.rows, { prefix })).accuracy };
     case 'truthfulqa':
       return (
         await evaluateTruthfulQa(decoder.model, tokenizer, data.items, {

@@ -1,0 +1,119 @@
+import type {
+  CausalLM,
+  DecodeSession,
+  PairedCausalLM,
+  PairedSession,
+  TokenizedRow,
+  Tokenizer,
+} from '@svdecode/core';
+import { generateAll } from '@svdecode/sampler';
+import type { MultipleChoiceRow, PromptCompletionRow } from './datasets.js';
+import { exactMatch } from './metrics.js';
+import { evaluateByGeneration, evaluateMultipleChoice } from './scoring.js';
+
+/** The model a split is evaluated on: plain, or paired and steered with strength `mu`. */
+export type ModelUnderTest =
+  | { steer?: undefined; model: CausalLM }
+  | { steer: { mu: number; alpha: number }; model: PairedCausalLM };
+
+export interface RowOutcome {
+  question: string;
+  generated: string;
+  /** The correct answer (the correct choice's text, or the reference completion). */
+  answer: string;
+  isCorrect: boolean;
+}
+
+export interface SplitMetrics {
+  /** Share of rows answered correctly by greedy generation (template answer, or normalised exact match). */
+  accuracy: number;
+  /** Multiple choice only: share of rows whose highest-likelihood choice is correct. */
+  likelihoodAccuracy?: number;
+  rows: RowOutcome[];
+}
+
+export interface SplitEvaluationOptions {
+  /** Token ids before every prompt (typically BOS). */
+  prefix?: readonly number[];
+  /** Generation limit per row (multiple choice: 8, open-ended: 12). */
+  maxNewTokens?: number;
+  /** Generation stops at these strings (default: the end of the line). */
+  stopStrings?: string[];
+}
+
+function sessionFactory(subject: ModelUnderTest): () => DecodeSession | PairedSession {
+  return subject.steer ? () => subject.model.createPairedSession() : () => subject.model.createSession();
+}
+
+/** Multiple-choice rows: greedy template answers (the headline) and choice likelihoods. */
+export async function evaluateChoices(
+  subject: ModelUnderTest,
+  tokenizer: Tokenizer,
+  rows: readonly MultipleChoiceRow[],
+  options: SplitEvaluationOptions = {},
+): Promise<SplitMetrics> {
+  const prefix = [...(options.prefix ?? [])];
+  const generated = await evaluateByGeneration(sessionFactory(subject), tokenizer, rows, {
+    prefix,
+    maxNewTokens: options.maxNewTokens ?? 8,
+    eosTokenIds: tokenizer.eosTokenIds,
+    stopStrings: options.stopStrings ?? ['\n'],
+    steer: subject.steer ?? false,
+  });
+  const likelihood = await evaluateMultipleChoice(subject.model, tokenizer, rows, {
+    prefix,
+    steer: subject.steer,
+  });
+  return {
+    accuracy: generated.accuracy,
+    likelihoodAccuracy: likelihood.accuracy,
+    rows: generated.rows.map((r, i) => ({
+      question: r.question,
+      generated: r.generated,
+      answer: rows[i]!.choices[rows[i]!.correct[0]!]!,
+      isCorrect: r.isCorrect,
+    })),
+  };
+}
+
+/** Open-ended rows: greedy generation up to the end of the line, normalised exact match. */
+export async function evaluateOpenEnded(
+  subject: ModelUnderTest,
+  tokenizer: Tokenizer,
+  rows: readonly PromptCompletionRow[],
+  options: SplitEvaluationOptions = {},
+): Promise<SplitMetrics> {
+  const outcomes: RowOutcome[] = [];
+  const makeSession = sessionFactory(subject);
+  for (const row of rows) {
+    const ids = [...(options.prefix ?? []), ...tokenizer.encode(row.prompt, { addSpecialTokens: false })];
+    const result = await generateAll(makeSession(), ids, {
+      maxNewTokens: options.maxNewTokens ?? 12,
+      eosTokenIds: tokenizer.eosTokenIds,
+      stopStrings: options.stopStrings ?? ['\n'],
+      tokenizer,
+      steer: subject.steer ?? false,
+    });
+    const text = result.text ?? '';
+    outcomes.push({
+      question: row.prompt,
+      generated: text,
+      answer: row.completion.trim(),
+      isCorrect: exactMatch(text, [row.completion]) === 1,
+    });
+  }
+  return { accuracy: outcomes.filter((o) => o.isCorrect).length / outcomes.length, rows: outcomes };
+}
+
+/** Prompt/completion text rows as token ids: BOS before the prompt, EOS after the completion. */
+export function encodeRows(
+  tokenizer: Tokenizer,
+  rows: readonly { prompt: string; completion: string }[],
+): TokenizedRow[] {
+  const bos = tokenizer.bosTokenId === undefined ? [] : [tokenizer.bosTokenId];
+  const eos = tokenizer.eosTokenIds.slice(0, 1);
+  return rows.map((r) => ({
+    prompt: [...bos, ...tokenizer.encode(r.prompt, { addSpecialTokens: false })],
+    completion: [...tokenizer.encode(r.completion, { addSpecialTokens: false }), ...eos],
+  }));
+}

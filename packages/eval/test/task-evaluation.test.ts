@@ -1,0 +1,96 @@
+import { join } from 'node:path';
+import { loadTfjsModel, type TfjsCausalLM } from '@svdecode/backend-tfjs';
+import type { Tokenizer } from '@svdecode/core';
+import { type AdaptedModel, loadAdapter } from '@svdecode/peft';
+import { generateAll } from '@svdecode/sampler';
+import { HF_DIR } from '@svdecode/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeRows, evaluateChoices, evaluateOpenEnded } from '../src/index.js';
+
+process.env.SVDECODE_QUIET = '1';
+
+// one character per token, inside the fixture model's 96-token vocabulary
+const tokenizer: Tokenizer = {
+  vocabSize: 96,
+  bosTokenId: 1,
+  eosTokenIds: [2],
+  padTokenId: undefined,
+  encode: (text) => Array.from(text, (c) => (c.charCodeAt(0) % 90) + 3),
+  decode: (ids) => Array.from(ids, (id) => String.fromCharCode(((id - 3 + 90) % 90) + 0)).join(''),
+  tokenToId: () => undefined,
+  idToToken: () => undefined,
+};
+
+let base: TfjsCausalLM;
+let adapted: AdaptedModel;
+beforeAll(async () => {
+  base = await loadTfjsModel(join(HF_DIR, 'llama-gqa'));
+  adapted = await loadAdapter(base, join(HF_DIR, 'adapters', 'lora'));
+});
+afterAll(() => {
+  adapted.dispose();
+  base.dispose();
+});
+
+async function greedyText(prompt: string, maxNewTokens: number): Promise<string> {
+  const ids = [1, ...tokenizer.encode(prompt)];
+  const r = await generateAll(adapted.createSession(), ids, { maxNewTokens, tokenizer, stopStrings: ['\n'] });
+  return r.text ?? '';
+}
+
+describe('split evaluation on a real model (fixture Llama + LoRA)', () => {
+  it('open-ended: exact match against the reference, generation limited by maxNewTokens', async () => {
+    const said = await greedyText('abc', 3);
+    const rows = [
+      { prompt: 'abc', completion: ` ${said.trim()}` },
+      { prompt: 'abc', completion: ' certainly not this' },
+    ];
+    const m = await evaluateOpenEnded({ model: adapted }, tokenizer, rows, { prefix: [1], maxNewTokens: 3 });
+    expect(m.rows.map((r) => r.generated)).toEqual([said, said]);
+    expect(m.rows.map((r) => r.isCorrect)).toEqual([said.trim() !== '', false]);
+    expect(m.accuracy).toBe(m.rows.filter((r) => r.isCorrect).length / 2);
+    expect(m.rows[1]!.answer).toBe('certainly not this');
+    const short = await evaluateOpenEnded({ model: adapted }, tokenizer, rows, {
+      prefix: [1],
+      maxNewTokens: 1,
+    });
+    expect(short.rows[0]!.generated.length).toBeLessThanOrEqual(1);
+  });
+
+  it('multiple choice: template answers and likelihoods; steering at mu = 0 changes nothing', async () => {
+    const rows = [
+      {
+        question: 'pick',
+        choices: ['xy', 'zw'],
+        correct: [0],
+        template: 'Q {question}\nA1: xy\nA2: zw\nthe answer is',
+      },
+      {
+        question: 'again',
+        choices: ['ab', 'cd'],
+        correct: [1],
+        template: 'Q {question}\nA1: ab\nA2: cd\nthe answer is',
+      },
+    ];
+    const plain = await evaluateChoices({ model: adapted }, tokenizer, rows, { prefix: [1] });
+    expect(plain.likelihoodAccuracy).toBeGreaterThanOrEqual(0);
+    expect(plain.rows.map((r) => r.answer)).toEqual(['xy', 'cd']);
+    const steered = await evaluateChoices({ model: adapted, steer: { mu: 0, alpha: 0.1 } }, tokenizer, rows, {
+      prefix: [1],
+    });
+    expect(steered.rows.map((r) => r.generated)).toEqual(plain.rows.map((r) => r.generated));
+    expect(steered.likelihoodAccuracy).toBe(plain.likelihoodAccuracy);
+  });
+});
+
+describe('encodeRows', () => {
+  it('puts BOS before the prompt and one EOS after the completion', () => {
+    const [row] = encodeRows(tokenizer, [{ prompt: 'ab', completion: ' c' }]);
+    expect(row).toEqual({
+      prompt: [1, ...tokenizer.encode('ab')],
+      completion: [...tokenizer.encode(' c'), 2],
+    });
+    const noBos = encodeRows({ ...tokenizer, bosTokenId: undefined }, [{ prompt: 'ab', completion: 'c' }]);
+    expect(noBos[0]!.prompt).toEqual(tokenizer.encode('ab'));
+  });
+});
