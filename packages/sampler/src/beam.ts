@@ -1,15 +1,22 @@
 import type { SamplerChain } from './chain.js';
-import type { FinishReason, GenerationResult, StepEvent } from './events.js';
-import { requireBase, TextTracker } from './generate.js';
+import { type FinishReason, type GenerationResult, type StepEvent, TopTokens } from './events.js';
 import type { GenerateOptions, ResolvedOptions } from './options.js';
 import { logSumExp, topIdsSorted } from './select.js';
-import type { StepLogits, Stepper } from './session.js';
+import { requireBase, type StepLogits, type Stepper } from './session.js';
+import { SteerStage } from './stages/steer.js';
+import { TextTracker } from './text.js';
+
+/** What a step event reports beyond the token: top tokens (when asked for) and the KL (when steering). */
+type StepInfo = Pick<StepEvent, 'top' | 'kl'>;
 
 interface Beam {
   session: Stepper;
+  /** This beam's own sampler chain: stateful stages see this beam's tokens only. */
+  chain: SamplerChain;
   logits: StepLogits;
   tokens: number[];
   logprobs: number[];
+  infos: StepInfo[];
   /** sum of log-probabilities */
   score: number;
 }
@@ -19,11 +26,13 @@ interface Candidate {
   token: number;
   logprob: number;
   score: number;
+  info: StepInfo;
 }
 
 interface Hypothesis {
   tokens: number[];
   logprobs: number[];
+  infos: StepInfo[];
   score: number;
   normalized: number;
   eos: boolean;
@@ -33,8 +42,10 @@ interface Hypothesis {
  * Beam search over (Paired)Sessions: each step expands every live beam by its 2 x numBeams best
  * tokens under the processed distribution (steering applies inside every beam), keeps the numBeams
  * best non-EOS continuations, and collects EOS-terminated hypotheses scored
- * `sum(logprob) / length^lengthPenalty`. Beams fork their sessions; everything is disposed at the end.
- * Events are emitted for the winning sequence once the search ends.
+ * `sum(logprob) / length^lengthPenalty`. Beams fork their sessions and clone the sampler chain (a
+ * stage with state, such as a repetition penalty, is told each beam's own tokens through `accept`);
+ * everything is disposed at the end. Events, with `top` and `kl` as in the other strategies, are
+ * emitted for the winning sequence once the search ends.
  */
 export async function* generateBeams(
   root: Stepper,
@@ -55,11 +66,12 @@ export async function* generateBeams(
   let finishReason: FinishReason | undefined;
   const ids = new Uint32Array(2 * numBeams);
   let scratch = new Float32Array(0);
+  const tops = new TopTokens();
 
   try {
     const first = await root.append(prompt);
     requireBase(first, resolved);
-    beams = [{ session: root, logits: first, tokens: [], logprobs: [], score: 0 }];
+    beams = [{ session: root, chain, logits: first, tokens: [], logprobs: [], infos: [], score: 0 }];
     for (let step = 0; step < maxNewTokens && beams.length > 0; step++) {
       if (options.signal?.aborted) {
         finishReason = 'aborted';
@@ -69,19 +81,20 @@ export async function* generateBeams(
       for (let b = 0; b < beams.length; b++) {
         const beam = beams[b]!;
         const history = [...prompt, ...beam.tokens];
-        const processed = chain.process({
+        const processed = beam.chain.process({
           adapted: beam.logits.adapted,
           base: beam.logits.base,
           history,
           step,
         });
+        const info = stepInfo(beam, processed, tops, resolved.topTokens);
         if (scratch.length !== processed.length) scratch = new Float32Array(processed.length);
         const lse = logSumExp(processed);
         const n = topIdsSorted(processed, 2 * numBeams, ids, scratch);
         for (let j = 0; j < n; j++) {
           const token = ids[j]!;
           const logprob = processed[token]! - lse;
-          candidates.push({ parent: b, token, logprob, score: beam.score + logprob });
+          candidates.push({ parent: b, token, logprob, score: beam.score + logprob, info });
         }
       }
       candidates.sort((x, y) => y.score - x.score || x.parent - y.parent || x.token - y.token);
@@ -96,6 +109,7 @@ export async function* generateBeams(
             addFinished({
               tokens: [...parent.tokens, c.token],
               logprobs: [...parent.logprobs, c.logprob],
+              infos: [...parent.infos, c.info],
               score: c.score,
               eos: true,
             });
@@ -119,6 +133,7 @@ export async function* generateBeams(
             addFinished({
               tokens: [...p.tokens, c.token],
               logprobs: [...p.logprobs, c.logprob],
+              infos: [...p.infos, c.info],
               score: c.score,
               eos: false,
             });
@@ -130,18 +145,21 @@ export async function* generateBeams(
     }
     if (finishReason === 'aborted' || finished.length === 0) {
       for (const b of beams)
-        addFinished({ tokens: b.tokens, logprobs: b.logprobs, score: b.score, eos: false });
+        addFinished({ tokens: b.tokens, logprobs: b.logprobs, infos: b.infos, score: b.score, eos: false });
     }
   } finally {
     for (const b of beams) b.session.dispose();
     if (beams.length === 0) root.dispose();
   }
 
-  const best = finished[0] ?? { tokens: [], logprobs: [], score: 0, normalized: 0, eos: false };
+  const best = finished[0] ?? { tokens: [], logprobs: [], infos: [], score: 0, normalized: 0, eos: false };
   const text = new TextTracker(options, resolved.stopStrings);
   let kept = best.tokens.length;
   for (let step = 0; step < best.tokens.length; step++) {
     const event: StepEvent = { step, token: best.tokens[step]!, logprob: best.logprobs[step]! };
+    const info = best.infos[step];
+    if (info?.top) event.top = info.top;
+    if (info?.kl !== undefined) event.kl = info.kl;
     const piece = text.update(best.tokens.slice(0, step + 1));
     if (piece !== undefined) event.text = piece;
     yield event;
@@ -160,24 +178,42 @@ export async function* generateBeams(
   };
 }
 
-/** Forks sessions for the chosen continuations (a parent's last child takes the parent's session) and appends their tokens. */
+function stepInfo(beam: Beam, processed: Float32Array, tops: TopTokens, k: number): StepInfo {
+  const info: StepInfo = {};
+  if (k > 0) info.top = { before: tops.list(beam.logits.adapted, k), after: tops.list(processed, k) };
+  const steer = beam.chain.stages.find((s) => s instanceof SteerStage);
+  if (steer) info.kl = (steer as SteerStage).lastKL;
+  return info;
+}
+
+/**
+ * Forks sessions and clones chains for the chosen continuations (a parent's last child takes the
+ * parent's own), tells each chain its beam's token, and appends the tokens.
+ */
 async function advance(beams: Beam[], chosen: Candidate[]): Promise<Beam[]> {
   const remaining = new Map<number, number>();
   for (const c of chosen) remaining.set(c.parent, (remaining.get(c.parent) ?? 0) + 1);
   const sessions: Stepper[] = [];
+  const chains: SamplerChain[] = [];
   for (const c of chosen) {
     const left = remaining.get(c.parent)! - 1;
     remaining.set(c.parent, left);
-    sessions.push(left === 0 ? beams[c.parent]!.session : beams[c.parent]!.session.fork());
+    const parent = beams[c.parent]!;
+    sessions.push(left === 0 ? parent.session : parent.session.fork());
+    chains.push(left === 0 ? parent.chain : parent.chain.clone());
   }
+  // every clone is made before any chain hears of a token
+  for (let i = 0; i < chosen.length; i++) chains[i]!.accept(chosen[i]!.token);
   for (let b = 0; b < beams.length; b++) if (!chosen.some((c) => c.parent === b)) beams[b]!.session.dispose();
   const next: Beam[] = chosen.map((c, i) => {
     const p = beams[c.parent]!;
     return {
       session: sessions[i]!,
+      chain: chains[i]!,
       logits: p.logits,
       tokens: [...p.tokens, c.token],
       logprobs: [...p.logprobs, c.logprob],
+      infos: [...p.infos, c.info],
       score: c.score,
     };
   });

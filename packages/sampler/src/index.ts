@@ -1,6 +1,6 @@
 export { SamplerChain } from './chain.js';
 export type { FinishReason, GenerationResult, StepEvent, TokenProb } from './events.js';
-export { GenerationStream, generate, generateAll } from './generate.js';
+export { generate, generateAll } from './generate.js';
 export type { GenerateOptions, Strategy } from './options.js';
 export { buildChain } from './options.js';
 export { Rng } from './random.js';
@@ -23,3 +23,4 @@ export {
 export { DrawSelector, draw, GreedySelector, greedy } from './stages/selectors.js';
 export type { SteerOptions } from './stages/steer.js';
 export { SteerStage, steer } from './stages/steer.js';
+export { GenerationStream } from './stream.js';

@@ -1,4 +1,5 @@
-import type { DecodeSession, PairedSession } from '@svdecode/core';
+import { type DecodeSession, type PairedSession, SvdecodeError } from '@svdecode/core';
+import type { ResolvedOptions } from './options.js';
 
 /** One decoding step's raw logits: the adapted model's, and the base model's when paired. */
 export interface StepLogits {
@@ -24,4 +25,13 @@ export function toStepper(session: DecodeSession | PairedSession): Stepper {
     fork: () => toStepper(session.fork()),
     dispose: () => session.dispose(),
   };
+}
+
+/** Steering needs the base logits: refuses a plain session when it is on. */
+export function requireBase(logits: StepLogits, resolved: ResolvedOptions): void {
+  if (resolved.steer && !logits.base) {
+    throw new SvdecodeError('BAD_ARGUMENT', 'steering needs a PairedSession (base and adapted logits)', {
+      hint: 'Pair the base and adapted sessions (pairSessions or the backend paired session), or turn steering off.',
+    });
+  }
 }

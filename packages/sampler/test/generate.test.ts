@@ -2,7 +2,7 @@ import { pairSessions } from '@svdecode/core';
 import { createToyModel, FunctionModel } from '@svdecode/core/test';
 import { steeringVector } from '@svdecode/kl-gradient';
 import { describe, expect, it } from 'vitest';
-import { generate, generateAll, greedy, type StepEvent } from '../src/index.js';
+import { generate, generateAll, greedy, type SamplerStage, type StepEvent } from '../src/index.js';
 import { charTokenizer, tableModel, toyPair, V } from './helpers.js';
 
 const PROMPT = [3, 1, 4];
@@ -182,6 +182,91 @@ describe('generate: beam search', () => {
     for (const t of steered.tokens) {
       expect(steeringVector(m.adapted.logitsFor(ctx), m.base.logitsFor(ctx), { alpha: 0.3 }).mask[t]).toBe(1);
       ctx.push(t);
+    }
+    expect(m.live()).toBe(0);
+  });
+});
+
+/** A stage with state: bans every token this sequence has already chosen (told through accept). */
+class NoRepeatStage implements SamplerStage {
+  readonly name = 'no-repeat';
+  readonly chosen = new Set<number>();
+  clones = 0;
+  apply(logits: Float32Array): void {
+    for (const t of this.chosen) logits[t] = Number.NEGATIVE_INFINITY;
+  }
+  accept(token: number): void {
+    this.chosen.add(token);
+  }
+  clone(): NoRepeatStage {
+    const copy = new NoRepeatStage();
+    for (const t of this.chosen) copy.chosen.add(t);
+    this.clones++;
+    return copy;
+  }
+}
+
+describe('beam search with a stateful stage', () => {
+  // a model that keeps repeating token 3 unless told otherwise
+  const looping = () =>
+    new FunctionModel({
+      vocabSize: V,
+      logits: (ctx) => {
+        const out = new Float32Array(V).map((_, i) => -i * 0.1);
+        out[3] = 5;
+        out[(ctx.length % 7) + 10] = 4;
+        return out;
+      },
+    });
+
+  it('each beam has its own chain, told its own tokens: one beam equals greedy with the same stage', async () => {
+    const model = looping();
+    const plain = await generateAll(model.createSession(), PROMPT, { strategy: 'greedy', maxNewTokens: 6 });
+    expect(plain.tokens.filter((t) => t === 3).length).toBeGreaterThan(1); // the loop the stage must stop
+    const greedy = await generateAll(model.createSession(), PROMPT, {
+      strategy: 'greedy',
+      maxNewTokens: 6,
+      stages: [new NoRepeatStage()],
+    });
+    const beam1 = await generateAll(model.createSession(), PROMPT, {
+      strategy: 'beam',
+      numBeams: 1,
+      maxNewTokens: 6,
+      stages: [new NoRepeatStage()],
+    });
+    expect(beam1.tokens).toEqual(greedy.tokens);
+    const stage = new NoRepeatStage();
+    const beam4 = await generateAll(model.createSession(), PROMPT, {
+      strategy: 'beam',
+      numBeams: 4,
+      maxNewTokens: 6,
+      stages: [stage],
+    });
+    expect(new Set(beam4.tokens).size).toBe(beam4.tokens.length);
+    expect(stage.clones).toBeGreaterThan(0);
+    expect(model.liveSessions).toBe(0);
+  });
+
+  it('beam step events carry top tokens and the KL, as greedy ones do', async () => {
+    const m = toyPair(9);
+    const events: StepEvent[] = [];
+    const stream = generate(m.paired(), PROMPT, {
+      strategy: 'beam',
+      numBeams: 3,
+      maxNewTokens: 5,
+      topTokens: 3,
+      steer: { mu: -2, alpha: 0.2 },
+    });
+    for await (const e of stream) events.push(e);
+    const result = await stream.result;
+    expect(events.map((e) => e.token)).toEqual(result.tokens);
+    const ctx = [...PROMPT];
+    for (const e of events) {
+      expect(e.top?.before).toHaveLength(3);
+      expect(e.top?.after).toHaveLength(3);
+      const s = steeringVector(m.adapted.logitsFor(ctx), m.base.logitsFor(ctx), { alpha: 0.2 });
+      expect(e.kl).toBeCloseTo(s.kl, 5);
+      ctx.push(e.token);
     }
     expect(m.live()).toBe(0);
   });
