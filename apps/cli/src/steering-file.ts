@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { SvdecodeError } from '@svdecode/core';
+import { writeFileAtomic } from '@svdecode/hf-io';
 import type {
   CrossValidation,
   StrengthCoverage,
@@ -8,7 +9,6 @@ import type {
   StrengthSummary,
   AggregateName as SummaryAggregate,
 } from '@svdecode/strength';
-import { writeFileAtomic } from './atomic.js';
 import type { Provenance } from './models.js';
 
 export const STEERING_FORMAT = 'svdecode-steering/1';

@@ -1,6 +1,6 @@
 export { hfConfig } from '@svdecode/hf-io';
 export type { ExportOnnxOptions } from './export/export.js';
-export { exportOnnx } from './export/export.js';
+export { exportOnnx, writeOnnxModel } from './export/export.js';
 export { GraphBuilder } from './export/graph.js';
 export type { LinearBranch, LlamaGraphOptions } from './export/llama-graph.js';
 export { buildLlamaGraph } from './export/llama-graph.js';

@@ -9,7 +9,7 @@ export {
 export { fileExists, readJsonFile } from './json-file.js';
 export type { LoadModelDirectoryOptions, ModelDirectory } from './model-dir.js';
 export { loadModelDirectory } from './model-dir.js';
-export { replaceDirectory } from './replace-directory.js';
 export * from './safetensors/index.js';
+export { replaceDirectory, stageDirectory, stageFile, stagingPath, writeFileAtomic } from './staging.js';
 export { HfTokenizer, loadTokenizer } from './tokenizer.js';
 export { holdsSafetensorsModel, ModelWeights, SHARD_INDEX_FILE, SINGLE_WEIGHTS_FILE } from './weights.js';

@@ -6,7 +6,7 @@ import {
   fileExists,
   readJsonFile,
   readSafetensors,
-  replaceDirectory,
+  stageDirectory,
   toFloat32,
   writeSafetensors,
 } from '@svdecode/hf-io';
@@ -86,11 +86,7 @@ export async function saveAdapter(
   dir: string,
   extra: { baseModel?: string } = {},
 ): Promise<void> {
-  const target = resolve(dir);
-  await mkdir(dirname(target), { recursive: true });
-  const temp = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  await mkdir(temp);
-  try {
+  await stageDirectory(dir, async (temp) => {
     const state = adapter.stateDict();
     const tensors: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
     for (const [name, t] of state) {
@@ -105,9 +101,5 @@ export async function saveAdapter(
       library: 'svdecode',
     };
     await writeFile(join(temp, ADAPTER_CONFIG), `${JSON.stringify(config, null, 2)}\n`);
-    await replaceDirectory(temp, target);
-  } catch (error) {
-    await rm(temp, { recursive: true, force: true });
-    throw error;
-  }
+  });
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Rebuilds data/corpus.jsonl (one pre-training document per line, as a JSON string) and data/tasks/<task>/{train,calibration,test}.jsonl from the npm data
 // packages, deterministically (fixed seeds). Run after `pnpm build`: node scripts/build-data.mjs
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from '@svdecode/hf-io';
 import {
   buildCorpus,
   buildTasks,
@@ -19,20 +20,14 @@ const sentiment = await loadSentimentWords();
 const definitions = loadDefinitions(2000);
 const entities = splitEntities(countries, sentiment, definitions);
 
-async function atomicWrite(path, text) {
-  const temp = `${path}.tmp-${process.pid}`;
-  await writeFile(temp, text);
-  await rename(temp, path);
-}
-
 await mkdir(join(root, 'tasks'), { recursive: true });
 const corpus = buildCorpus(entities);
-await atomicWrite(join(root, 'corpus.jsonl'), `${corpus.map((d) => JSON.stringify(d)).join('\n')}\n`);
+await writeFileAtomic(join(root, 'corpus.jsonl'), `${corpus.map((d) => JSON.stringify(d)).join('\n')}\n`);
 const summary = [];
 for (const task of buildTasks(entities)) {
   await mkdir(join(root, 'tasks', task.name), { recursive: true });
   for (const part of ['train', 'calibration', 'test']) {
-    await atomicWrite(
+    await writeFileAtomic(
       join(root, 'tasks', task.name, `${part}.jsonl`),
       `${task[part].map((r) => JSON.stringify(r)).join('\n')}\n`,
     );

@@ -7,11 +7,11 @@
 //
 // usage: node scripts/build-model.mjs [--epochs N] [--threads 2] [--out DIR] [--python /usr/bin/python3]
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { HfTokenizer, parseLlamaConfig } from '@svdecode/hf-io';
+import { HfTokenizer, parseLlamaConfig, replaceDirectory } from '@svdecode/hf-io';
 import { trainByteLevelBpe } from '../dist/build.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -156,8 +156,7 @@ try {
     join(temp, 'training.json'),
     `${JSON.stringify({ ...rest, documents: documents.length, totalSeconds: (Date.now() - started) / 1000, settings: training }, null, 2)}\n`,
   );
-  await rm(out, { recursive: true, force: true });
-  await rename(temp, out);
+  await replaceDirectory(temp, out);
   log(
     `saved ${out}: loss ${summary.finalLoss.toFixed(3)}, ${(summary.seconds / 60).toFixed(1)} min of training`,
   );

@@ -7,11 +7,12 @@
 // items (each item's correctness averaged over seeds, items resampled).
 // Run after `pnpm build`: node scripts/replicate.mjs [--tasks a,b] [--methods lora,ia3] [--seeds 0,1,2]
 // Writes results/replication.json and results/replication.md (atomically).
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pairedBootstrap } from '@svdecode/eval';
+import { writeFileAtomic } from '@svdecode/hf-io';
 import { loadTiny, runExperiment, TASKS, TINY_LEARNING_RATES } from '../dist/index.js';
 
 process.env.SVDECODE_QUIET = '1';
@@ -138,12 +139,7 @@ const lines = [
   '',
 ];
 
-async function atomicWrite(path, text) {
-  const temp = `${path}.tmp-${process.pid}`;
-  await writeFile(temp, text);
-  await rename(temp, path);
-}
 await mkdir(outDir, { recursive: true });
-await atomicWrite(`${outDir}replication.json`, `${JSON.stringify(result, null, 2)}\n`);
-await atomicWrite(`${outDir}replication.md`, lines.join('\n'));
+await writeFileAtomic(`${outDir}replication.json`, `${JSON.stringify(result, null, 2)}\n`);
+await writeFileAtomic(`${outDir}replication.md`, lines.join('\n'));
 console.error(`done in ${result.seconds.toFixed(0)} s: results/replication.json, results/replication.md`);

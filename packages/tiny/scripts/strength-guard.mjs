@@ -5,10 +5,11 @@
 // held-out change in steered cross-entropy against mu = 0 and the guarded rule's (nested).
 // Run after `pnpm build`: node scripts/strength-guard.mjs [--tasks a,b] [--methods lora,ia3]
 // Writes results/strength-guard.json and results/strength-guard.md (atomically).
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { writeFileAtomic } from '@svdecode/hf-io';
 import { calibrateTask, loadTiny, TASKS } from '../dist/index.js';
 
 process.env.SVDECODE_QUIET = '1';
@@ -69,12 +70,7 @@ const result = {
   seconds: (Date.now() - started) / 1000,
   rows,
 };
-async function atomicWrite(path, text) {
-  const temp = `${path}.tmp-${process.pid}`;
-  await writeFile(temp, text);
-  await rename(temp, path);
-}
 await mkdir(outDir, { recursive: true });
-await atomicWrite(`${outDir}strength-guard.json`, `${JSON.stringify(result, null, 2)}\n`);
-await atomicWrite(`${outDir}strength-guard.md`, lines.join('\n'));
+await writeFileAtomic(`${outDir}strength-guard.json`, `${JSON.stringify(result, null, 2)}\n`);
+await writeFileAtomic(`${outDir}strength-guard.md`, lines.join('\n'));
 console.error(`done in ${result.seconds.toFixed(0)} s: results/strength-guard.{json,md}`);

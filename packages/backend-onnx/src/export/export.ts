@@ -1,8 +1,8 @@
-import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { TfjsCausalLM } from '@svdecode/backend-tfjs';
 import { SvdecodeError } from '@svdecode/core';
-import { fileExists, hfConfig, loadTokenizer } from '@svdecode/hf-io';
+import { fileExists, hfConfig, loadTokenizer, stageDirectory } from '@svdecode/hf-io';
 import { AdaptedModel, mergeLora } from '@svdecode/peft';
 import type * as tf from '@tensorflow/tfjs-core';
 import { buildLlamaGraph, type LinearBranch } from './llama-graph.js';
@@ -73,13 +73,13 @@ async function mergeIa3(
 }
 
 /**
- * Exports a tfjs model (or a model with a LoRA/IA3 adapter) to the Optimum layout that
- * onnxruntime and transformers.js load: config.json, generation_config.json, tokenizer files and
- * onnx/model.onnx. Written to a temporary directory, then renamed into place.
+ * Writes the Optimum layout that onnxruntime and transformers.js load (config.json,
+ * generation_config.json, tokenizer files, onnx/model.onnx) into an existing directory: for callers
+ * that stage the directory themselves and add files of their own (`exportOnnx` stages it).
  */
-export async function exportOnnx(
+export async function writeOnnxModel(
   source: TfjsCausalLM | AdaptedModel,
-  outDir: string,
+  dir: string,
   options: ExportOnnxOptions = {},
 ): Promise<void> {
   const model = source instanceof AdaptedModel ? source.base : source;
@@ -111,27 +111,29 @@ export async function exportOnnx(
       );
     }
   }
-  const target = resolve(outDir);
-  await mkdir(dirname(target), { recursive: true });
-  const temp = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  try {
-    await mkdir(join(temp, 'onnx'), { recursive: true });
-    await writeFile(join(temp, 'onnx', 'model.onnx'), graph);
-    const c = model.config;
-    await writeFile(join(temp, 'config.json'), `${JSON.stringify(hfConfig(c), null, 2)}\n`);
-    const generation = {
-      bos_token_id: c.bosTokenId ?? null,
-      eos_token_id: c.eosTokenIds.length === 1 ? c.eosTokenIds[0] : c.eosTokenIds,
-    };
-    await writeFile(join(temp, 'generation_config.json'), `${JSON.stringify(generation, null, 2)}\n`);
-    for (const file of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) {
-      if (options.tokenizerDir && (await fileExists(join(options.tokenizerDir, file))))
-        await copyFile(join(options.tokenizerDir, file), join(temp, file));
-    }
-    if (await fileExists(target)) await rm(target, { recursive: true, force: true });
-    await rename(temp, target);
-  } catch (error) {
-    await rm(temp, { recursive: true, force: true });
-    throw error;
+  await mkdir(join(dir, 'onnx'), { recursive: true });
+  await writeFile(join(dir, 'onnx', 'model.onnx'), graph);
+  const c = model.config;
+  await writeFile(join(dir, 'config.json'), `${JSON.stringify(hfConfig(c), null, 2)}\n`);
+  const generation = {
+    bos_token_id: c.bosTokenId ?? null,
+    eos_token_id: c.eosTokenIds.length === 1 ? c.eosTokenIds[0] : c.eosTokenIds,
+  };
+  await writeFile(join(dir, 'generation_config.json'), `${JSON.stringify(generation, null, 2)}\n`);
+  for (const file of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) {
+    if (options.tokenizerDir && (await fileExists(join(options.tokenizerDir, file))))
+      await copyFile(join(options.tokenizerDir, file), join(dir, file));
   }
+}
+
+/**
+ * Exports a tfjs model (or a model with a LoRA/IA3 adapter) to the Optimum layout, staged in a
+ * temporary directory and put in place of `outDir` whole.
+ */
+export function exportOnnx(
+  source: TfjsCausalLM | AdaptedModel,
+  outDir: string,
+  options: ExportOnnxOptions = {},
+): Promise<void> {
+  return stageDirectory(outDir, (dir) => writeOnnxModel(source, dir, options));
 }

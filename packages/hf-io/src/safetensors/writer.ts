@@ -1,5 +1,6 @@
-import { type FileHandle, open, rename, rm } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { SvdecodeError } from '@svdecode/core';
+import { stageFile } from '../staging.js';
 import { DTYPE_BYTES, type Dtype, type TensorArray } from './dtypes.js';
 import { float32ToBf16, float32ToF16 } from './float16.js';
 
@@ -132,20 +133,17 @@ export async function writeSafetensors(
   metadata?: Record<string, string>,
 ): Promise<void> {
   const { header, parts } = layout(tensors, metadata);
-  const temp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  const handle = await open(temp, 'w');
-  try {
-    await writeFully(handle, lengthPrefix(header.length));
-    await writeFully(handle, header);
-    for (const p of parts) await writeFully(handle, p.bytes);
-    await handle.sync();
-    await handle.close();
-    await rename(temp, path);
-  } catch (error) {
-    await handle.close().catch(() => {});
-    await rm(temp, { force: true });
-    throw error;
-  }
+  await stageFile(path, async (temp) => {
+    const handle = await open(temp, 'w');
+    try {
+      await writeFully(handle, lengthPrefix(header.length));
+      await writeFully(handle, header);
+      for (const p of parts) await writeFully(handle, p.bytes);
+      await handle.sync();
+    } finally {
+      await handle.close().catch(() => {});
+    }
+  });
 }
 
 async function writeFully(handle: FileHandle, bytes: Uint8Array): Promise<void> {
