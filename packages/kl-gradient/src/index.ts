@@ -1,3 +1,4 @@
+export { logSumExp } from './log-sum-exp.js';
 export { steerLogits } from './steer-logits.js';
 export type { Steering, SteeringBuffers } from './steering-vector.js';
 export {

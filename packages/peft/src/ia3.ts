@@ -2,8 +2,10 @@ import type { ForwardHooks } from '@svdecode/backend-tfjs';
 import { SvdecodeError } from '@svdecode/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Adapter, AdapterContext, AdapterType } from './adapter.js';
-import { checkLoaded, isTarget, linearModules, reader } from './config-util.js';
+import { checkLoaded } from './check-loaded.js';
+import { reader } from './config-reader.js';
 import { weightShape } from './lora.js';
+import { isTarget, linearModules } from './targets.js';
 
 export interface Ia3Config extends Record<string, unknown> {
   peft_type: 'IA3';

@@ -1,6 +1,5 @@
 export { AdaptedModel } from './adapted-model.js';
 export type { Adapter, AdapterContext, AdapterPrefix, AdapterType } from './adapter.js';
-export { isTarget, linearModules, patternValue } from './config-util.js';
 export type { Ia3Config } from './ia3.js';
 export { IA3_DEFAULTS, ia3Type } from './ia3.js';
 export { ADAPTER_CONFIG, ADAPTER_WEIGHTS, createAdapter, loadAdapter, saveAdapter } from './io.js';
@@ -14,5 +13,7 @@ export { prefixTuningType } from './prefix-tuning.js';
 export type { PromptTuningConfig } from './prompt-tuning.js';
 export { promptTuningType, pTuningType } from './prompt-tuning.js';
 export { adapterTypes, getAdapterType, registerAdapter } from './registry.js';
+export type { LinearName } from './targets.js';
+export { isTarget, linearModules, parseLinearModule, patternValue } from './targets.js';
 export type { TrainingExample, TrainingProgress, WarmStartOptions, WarmStartResult } from './train.js';
 export { applyAdamW, warmStart } from './train.js';

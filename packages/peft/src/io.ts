@@ -1,5 +1,5 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { TfjsCausalLM } from '@svdecode/backend-tfjs';
 import { SvdecodeError, type Tokenizer } from '@svdecode/core';
 import {

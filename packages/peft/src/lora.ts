@@ -2,7 +2,10 @@ import type { ForwardHooks } from '@svdecode/backend-tfjs';
 import { SvdecodeError } from '@svdecode/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Adapter, AdapterContext, AdapterType } from './adapter.js';
-import { checkLoaded, isTarget, linearModules, patternValue, reader, seededValues } from './config-util.js';
+import { checkLoaded } from './check-loaded.js';
+import { reader } from './config-reader.js';
+import { seededValues } from './seeded.js';
+import { isTarget, linearModules, parseLinearModule, patternValue } from './targets.js';
 
 export interface LoraConfig extends Record<string, unknown> {
   peft_type: 'LORA';
@@ -139,9 +142,8 @@ class LoraAdapter implements Adapter {
 
 /** [out, in] (the checkpoint layout) of a linear module of the model. */
 export function weightShape(model: AdapterContext['model'], module: string): [number, number] {
-  const match = /^model\.layers\.(\d+)\.(self_attn|mlp)\.(\w+)_proj$/.exec(module);
-  const layer = match ? model.weights.layers[Number(match[1])] : undefined;
-  const w = layer?.[match![3] as 'q' | 'k' | 'v' | 'o' | 'gate' | 'up' | 'down'] as tf.Tensor2D | undefined;
+  const path = parseLinearModule(module);
+  const w = path ? (model.weights.layers[path.layer]?.[path.proj] as tf.Tensor2D | undefined) : undefined;
   if (!w) throw new SvdecodeError('CONFIG_INVALID', `no linear module ${module} in ${model.info.name}`);
   // the backend stores linear weights as [in, out]
   return [w.shape[1], w.shape[0]];

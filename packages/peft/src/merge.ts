@@ -1,6 +1,7 @@
 import { SvdecodeError } from '@svdecode/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { AdaptedModel } from './adapted-model.js';
+import { parseLinearModule } from './targets.js';
 
 /**
  * LoRA merged into the base weights, `W + scaling * B A`, for export as a plain model: returns the
@@ -21,8 +22,8 @@ export async function mergeLora(
   }
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const [module, { a, b, scaling }] of adapter.modules) {
-    const match = /^model\.layers\.(\d+)\.(?:self_attn|mlp)\.(\w+)_proj$/.exec(module)!;
-    const w = adapted.base.weights.layers[Number(match[1])]![match[2] as 'q'] as tf.Tensor2D;
+    const { layer, proj } = parseLinearModule(module)!;
+    const w = adapted.base.weights.layers[layer]![proj] as tf.Tensor2D;
     // the backend keeps W as [in, out]; the merged weight is returned in the checkpoint layout [out, in]
     const merged = tf.tidy(() => tf.add(tf.transpose(w), tf.mul(tf.matMul(b, a), scaling)));
     out.set(`${module}.weight`, { shape: merged.shape, data: (await merged.data()) as Float32Array });

@@ -1,7 +1,9 @@
 import { SvdecodeError } from '@svdecode/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Adapter, AdapterContext, AdapterPrefix, AdapterType } from './adapter.js';
-import { checkLoaded, reader, seededValues } from './config-util.js';
+import { checkLoaded } from './check-loaded.js';
+import { reader } from './config-reader.js';
+import { seededValues } from './seeded.js';
 
 export interface PrefixTuningConfig extends Record<string, unknown> {
   peft_type: 'PREFIX_TUNING';

@@ -185,3 +185,13 @@ describe('prompt tuning initialisations', () => {
     sample.dispose();
   });
 });
+
+describe('parseLinearModule', () => {
+  it('reads layer and projection from a Hugging Face module path, and nothing else', async () => {
+    const { parseLinearModule } = await import('../src/index.js');
+    expect(parseLinearModule('model.layers.12.self_attn.q_proj')).toEqual({ layer: 12, proj: 'q' });
+    expect(parseLinearModule('model.layers.0.mlp.down_proj')).toEqual({ layer: 0, proj: 'down' });
+    expect(parseLinearModule('model.layers.0.mlp.weird_proj')).toBeUndefined();
+    expect(parseLinearModule('lm_head')).toBeUndefined();
+  });
+});

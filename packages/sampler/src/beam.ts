@@ -1,7 +1,8 @@
+import { logSumExp } from '@svdecode/kl-gradient';
 import type { SamplerChain } from './chain.js';
 import { type FinishReason, type GenerationResult, type StepEvent, TopTokens } from './events.js';
 import type { GenerateOptions, ResolvedOptions } from './options.js';
-import { logSumExp, topIdsSorted } from './select.js';
+import { topIdsSorted } from './select.js';
 import { requireBase, type StepLogits, type Stepper } from './session.js';
 import { SteerStage } from './stages/steer.js';
 import { TextTracker } from './text.js';

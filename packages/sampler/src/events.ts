@@ -1,4 +1,5 @@
-import { logSumExp, topIdsSorted } from './select.js';
+import { logSumExp } from '@svdecode/kl-gradient';
+import { topIdsSorted } from './select.js';
 
 export interface TokenProb {
   token: number;

@@ -1,10 +1,12 @@
+/** Re-exported from @svdecode/kl-gradient (one implementation). */
+export { logSumExp } from '@svdecode/kl-gradient';
 export { SamplerChain } from './chain.js';
 export type { FinishReason, GenerationResult, StepEvent, TokenProb } from './events.js';
 export { generate, generateAll } from './generate.js';
 export type { GenerateOptions, Strategy } from './options.js';
 export { buildChain } from './options.js';
 export { Rng } from './random.js';
-export { countAlive, keepTopK, kthLargest, logSumExp, maxLogit, topIdsSorted } from './select.js';
+export { countAlive, keepTopK, kthLargest, maxLogit, topIdsSorted } from './select.js';
 export type { SamplerContext, SamplerStage, Selector } from './stage.js';
 export {
   LogitBiasStage,

@@ -192,13 +192,6 @@ export function maxLogit(logits: Float32Array): number {
   return max;
 }
 
-/** log-sum-exp over the alive logits (-Infinity when none is alive). */
-export function logSumExp(logits: Float32Array): number {
-  const max = maxLogit(logits);
-  if (max === NEG_INF) return NEG_INF;
-  return max + Math.log(sumExp(logits, max));
-}
-
 /** sum of exp(logit - max) over the alive logits; removed tokens cost a comparison, not an exp. */
 export function sumExp(logits: Float32Array, max: number): number {
   let sum = 0;

@@ -1,7 +1,7 @@
+import { logSumExp } from '@svdecode/kl-gradient';
 import type { SamplerChain } from './chain.js';
 import { type FinishReason, type GenerationResult, type StepEvent, TopTokens } from './events.js';
 import type { GenerateOptions, ResolvedOptions } from './options.js';
-import { logSumExp } from './select.js';
 import { requireBase, type Stepper } from './session.js';
 import type { SamplerContext } from './stage.js';
 import { TextTracker } from './text.js';

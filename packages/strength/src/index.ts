@@ -1,3 +1,5 @@
+/** Re-exported from @svdecode/kl-gradient (one implementation). */
+export { logSumExp } from '@svdecode/kl-gradient';
 export type {
   CalibrateOptions,
   CalibrationExample,
@@ -18,4 +20,4 @@ export { StrengthEstimator } from './estimator.js';
 export type { LossDerivatives, Minimum, RowChanges, RowFilter } from './steered-cross-entropy.js';
 export { SteeredCrossEntropy } from './steered-cross-entropy.js';
 export type { TokenStrength } from './token-strength.js';
-export { DEFAULT_EPS, logSumExp, tokenStrength } from './token-strength.js';
+export { DEFAULT_EPS, tokenStrength } from './token-strength.js';

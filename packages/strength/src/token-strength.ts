@@ -1,4 +1,5 @@
 import { SvdecodeError } from '@svdecode/core';
+import { logSumExp } from '@svdecode/kl-gradient';
 
 /** Paper default for the denominator guard of Eq. 41. */
 export const DEFAULT_EPS = 1e-12;
@@ -56,14 +57,4 @@ export function tokenStrength(
   out.denominator = den;
   out.mu = numerator / (den + eps);
   return out;
-}
-
-/** log sum exp of the logits (max-shifted). */
-export function logSumExp(logits: Float32Array): number {
-  let max = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!;
-  if (max === Number.NEGATIVE_INFINITY) return max;
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i]! - max);
-  return max + Math.log(sum);
 }

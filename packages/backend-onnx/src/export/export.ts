@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { TfjsCausalLM } from '@svdecode/backend-tfjs';
 import { SvdecodeError } from '@svdecode/core';
 import { fileExists, hfConfig, loadTokenizer, stageDirectory } from '@svdecode/hf-io';
-import { AdaptedModel, mergeLora } from '@svdecode/peft';
+import { AdaptedModel, mergeLora, parseLinearModule } from '@svdecode/peft';
 import type * as tf from '@tensorflow/tfjs-core';
 import { buildLlamaGraph, type LinearBranch } from './llama-graph.js';
 
@@ -58,9 +58,9 @@ async function mergeIa3(
   const branch = await branchOf(adapted);
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const [module, { l, input }] of branch.ia3!) {
-    const match = /^model\.layers\.(\d+)\.(?:self_attn|mlp)\.(\w+)_proj$/.exec(module)!;
+    const { layer, proj } = parseLinearModule(module)!;
     // stored [in, out]; written in the checkpoint layout [out, in]
-    const w = adapted.base.weights.layers[Number(match[1])]![match[2] as 'q'] as tf.Tensor2D;
+    const w = adapted.base.weights.layers[layer]![proj] as tf.Tensor2D;
     const [inDim, outDim] = w.shape;
     const stored = (await w.data()) as Float32Array;
     const data = new Float32Array(inDim * outDim);

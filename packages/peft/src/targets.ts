@@ -1,0 +1,52 @@
+import type { TfjsCausalLM } from '@svdecode/backend-tfjs';
+
+// Which linear modules an adapter targets, by Hugging Face module path (PEFT's rules).
+
+/** The projections of a Llama-family layer, as the backend's layer weights name them. */
+export type LinearName = 'q' | 'k' | 'v' | 'o' | 'gate' | 'up' | 'down';
+
+const LINEAR_MODULE = /^model\.layers\.(\d+)\.(self_attn|mlp)\.(q|k|v|o|gate|up|down)_proj$/;
+
+/** `model.layers.3.self_attn.q_proj` -> `{ layer: 3, proj: 'q' }`; undefined for any other path. */
+export function parseLinearModule(module: string): { layer: number; proj: LinearName } | undefined {
+  const match = LINEAR_MODULE.exec(module);
+  return match ? { layer: Number(match[1]), proj: match[3] as LinearName } : undefined;
+}
+
+/** The linear modules of a Llama-family model, by Hugging Face path. */
+export function linearModules(model: TfjsCausalLM): string[] {
+  const out: string[] = [];
+  for (let l = 0; l < model.config.numLayers; l++) {
+    for (const m of [
+      'self_attn.q_proj',
+      'self_attn.k_proj',
+      'self_attn.v_proj',
+      'self_attn.o_proj',
+      'mlp.gate_proj',
+      'mlp.up_proj',
+      'mlp.down_proj',
+    ]) {
+      out.push(`model.layers.${l}.${m}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * PEFT's target matching: a list entry matches a module equal to it or ending in `.entry`; a string
+ * is a regex that must match the whole module name; "all-linear" takes every linear layer but the
+ * LM head.
+ */
+export function isTarget(module: string, targets: string[] | string): boolean {
+  if (typeof targets === 'string')
+    return targets === 'all-linear' || new RegExp(`^(?:${targets})$`).test(module);
+  return targets.some((t) => module === t || module.endsWith(`.${t}`));
+}
+
+/** PEFT's rank/alpha patterns: the first key that matches the end of the module name. */
+export function patternValue(module: string, pattern: Record<string, number>): number | undefined {
+  for (const [key, value] of Object.entries(pattern)) {
+    if (new RegExp(`(^|\\.)${key}$`).test(module)) return value;
+  }
+  return undefined;
+}
