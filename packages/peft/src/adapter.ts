@@ -1,6 +1,7 @@
 import type { ForwardHooks, TfjsCausalLM } from '@svdecode/backend-tfjs';
 import type { Tokenizer } from '@svdecode/core';
 import type * as tf from '@tensorflow/tfjs-core';
+import type { LinearDelta } from './linear-delta.js';
 
 /** What a prompt method adds in front of the real tokens. */
 export type AdapterPrefix =
@@ -21,6 +22,12 @@ export interface Adapter {
   /** Virtual tokens in front of the input (prompt methods). Computed from the variables (inside gradient tapes too). */
   prefix?(): AdapterPrefix;
   readonly numVirtualTokens: number;
+  /**
+   * The change this adapter makes to each linear module it adapts, by module path (PEFT's
+   * `get_delta_weight`): what merging and ONNX export read. Absent: the adapter changes something
+   * other than linear weights (prompt methods) and cannot be merged.
+   */
+  linearDelta?(): Promise<ReadonlyMap<string, LinearDelta>>;
   /** Dropout and similar train-only behaviour. */
   training: boolean;
   /** Tensors to save, PEFT names (without the adapter name) -> tensor. The caller disposes them. */

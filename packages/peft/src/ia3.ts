@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Adapter, AdapterContext, AdapterType } from './adapter.js';
 import { checkLoaded } from './check-loaded.js';
 import { reader } from './config-reader.js';
+import type { LinearDelta } from './linear-delta.js';
 import { weightShape } from './lora.js';
 import { isTarget, linearModules } from './targets.js';
 
@@ -84,6 +85,17 @@ class Ia3Adapter implements Adapter {
         tf.tensor(checkLoaded(tensors, `base_model.model.${module}.ia3_l`, m.l.shape, source), m.l.shape),
       );
     }
+  }
+
+  async linearDelta(): Promise<ReadonlyMap<string, LinearDelta>> {
+    const out = new Map<string, LinearDelta>();
+    for (const [module, m] of this.modules)
+      out.set(module, {
+        kind: 'scale',
+        vector: (await m.l.data()) as Float32Array,
+        axis: m.input ? 'in' : 'out',
+      });
+    return out;
   }
 
   dispose(): void {

@@ -3,9 +3,11 @@ export type { Adapter, AdapterContext, AdapterPrefix, AdapterType } from './adap
 export type { Ia3Config } from './ia3.js';
 export { IA3_DEFAULTS, ia3Type } from './ia3.js';
 export { ADAPTER_CONFIG, ADAPTER_WEIGHTS, createAdapter, loadAdapter, saveAdapter } from './io.js';
+export type { LinearDelta } from './linear-delta.js';
+export { applyLinearDelta } from './linear-delta.js';
 export type { LoraConfig } from './lora.js';
 export { LORA_DEFAULTS, loraType } from './lora.js';
-export { mergeLora } from './merge.js';
+export { linearDeltasOf, mergeAdapter } from './merge.js';
 export type { Method } from './methods.js';
 export { defaultAdapterConfig, METHODS } from './methods.js';
 export type { PrefixTuningConfig } from './prefix-tuning.js';

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Adapter, AdapterContext, AdapterType } from './adapter.js';
 import { checkLoaded } from './check-loaded.js';
 import { reader } from './config-reader.js';
+import type { LinearDelta } from './linear-delta.js';
 import { seededValues } from './seeded.js';
 import { isTarget, linearModules, parseLinearModule, patternValue } from './targets.js';
 
@@ -133,6 +134,20 @@ class LoraAdapter implements Adapter {
         ),
       );
     }
+  }
+
+  async linearDelta(): Promise<ReadonlyMap<string, LinearDelta>> {
+    const out = new Map<string, LinearDelta>();
+    for (const [module, m] of this.modules) {
+      out.set(module, {
+        kind: 'low-rank',
+        a: (await m.a.data()) as Float32Array,
+        b: (await m.b.data()) as Float32Array,
+        rank: m.rank,
+        scaling: m.scaling,
+      });
+    }
+    return out;
   }
 
   dispose(): void {

@@ -1,33 +1,51 @@
 import { SvdecodeError } from '@svdecode/core';
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { AdaptedModel } from './adapted-model.js';
+import type { Adapter } from './adapter.js';
+import { applyLinearDelta, type LinearDelta } from './linear-delta.js';
 import { parseLinearModule } from './targets.js';
 
-/**
- * LoRA merged into the base weights, `W + scaling * B A`, for export as a plain model: returns the
- * merged weights by checkpoint name (the others are unchanged). The base model is not modified.
- */
-export async function mergeLora(
-  adapted: AdaptedModel,
-): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
-  const adapter = adapted.adapter as unknown as {
-    type: string;
-    modules?: Map<string, { a: tf.Tensor2D; b: tf.Tensor2D; scaling: number }>;
-  };
-  if (adapter.type !== 'LORA' || !adapter.modules) {
+/** An adapter's linear deltas, or a clear error when it has none (prompt methods). */
+export async function linearDeltasOf(adapter: Adapter): Promise<ReadonlyMap<string, LinearDelta>> {
+  if (!adapter.linearDelta) {
     throw new SvdecodeError(
       'BAD_ARGUMENT',
-      `only LoRA adapters merge into the weights (got ${adapter.type})`,
+      `a ${adapter.type} adapter has no linear delta to merge or export`,
+      {
+        hint: 'Merging and ONNX export need an adapter that changes linear weights (LoRA, IA3, or a custom type with linearDelta()); prompt methods change the input.',
+      },
     );
   }
-  const out = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const [module, { a, b, scaling }] of adapter.modules) {
-    const { layer, proj } = parseLinearModule(module)!;
-    const w = adapted.base.weights.layers[layer]![proj] as tf.Tensor2D;
-    // the backend keeps W as [in, out]; the merged weight is returned in the checkpoint layout [out, in]
-    const merged = tf.tidy(() => tf.add(tf.transpose(w), tf.mul(tf.matMul(b, a), scaling)));
-    out.set(`${module}.weight`, { shape: merged.shape, data: (await merged.data()) as Float32Array });
-    merged.dispose();
+  return adapter.linearDelta();
+}
+
+/**
+ * The adapter merged into the base weights, W' = W + delta, for export as a plain model: the merged
+ * weights by checkpoint name, in the checkpoint layout [out, in] (the others are unchanged). Reads
+ * the adapter through `linearDelta()` only; the base model is not modified.
+ */
+export async function mergeAdapter(
+  adapted: AdaptedModel,
+): Promise<Map<string, { shape: [number, number]; data: Float32Array }>> {
+  const deltas = await linearDeltasOf(adapted.adapter);
+  const out = new Map<string, { shape: [number, number]; data: Float32Array }>();
+  for (const [module, delta] of deltas) {
+    const path = parseLinearModule(module);
+    const w = path
+      ? (adapted.base.weights.layers[path.layer]?.[path.proj] as tf.Tensor2D | undefined)
+      : undefined;
+    if (!w)
+      throw new SvdecodeError('CONFIG_INVALID', `no linear module ${module} in ${adapted.base.info.name}`);
+    // the backend keeps W as [in, out]
+    const [inDim, outDim] = w.shape;
+    const stored = (await w.data()) as Float32Array;
+    const weight = new Float32Array(inDim * outDim);
+    for (let o = 0; o < outDim; o++)
+      for (let i = 0; i < inDim; i++) weight[o * inDim + i] = stored[i * outDim + o]!;
+    out.set(`${module}.weight`, {
+      shape: [outDim, inDim],
+      data: applyLinearDelta(module, weight, [outDim, inDim], delta),
+    });
   }
   return out;
 }

@@ -6,10 +6,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AdaptedModel,
+  applyLinearDelta,
   createAdapter,
   defaultAdapterConfig,
   loadAdapter,
-  mergeLora,
+  mergeAdapter,
+  parseLinearModule,
   type TrainingExample,
   warmStart,
 } from '../src/index.js';
@@ -202,27 +204,28 @@ describe('warm-start training', () => {
   });
 });
 
-describe('LoRA merge', () => {
-  it('W + scaling * B A gives the adapted model as a plain model', async () => {
-    const adapted = await loadAdapter(model, join(ADAPTERS, 'lora-rslora-patterns'));
-    const merged = await mergeLora(adapted);
-    expect([...merged.keys()].sort()).toEqual(
-      [0, 1]
-        .flatMap((l) =>
-          ['mlp.up_proj', 'self_attn.q_proj', 'self_attn.v_proj'].map((m) => `model.layers.${l}.${m}.weight`),
-        )
-        .sort(),
-    );
+describe('merging through linearDelta()', () => {
+  it.each([
+    ['lora-rslora-patterns', ['mlp.up_proj', 'self_attn.q_proj', 'self_attn.v_proj']],
+    ['ia3', null],
+  ] as const)('%s: the merged weights give the adapted model as a plain model', async (name, modules) => {
+    const adapted = await loadAdapter(model, join(ADAPTERS, name));
+    const merged = await mergeAdapter(adapted);
+    if (modules)
+      expect([...merged.keys()].sort()).toEqual(
+        [0, 1].flatMap((l) => modules.map((m) => `model.layers.${l}.${m}.weight`)).sort(),
+      );
+    expect(merged.size).toBeGreaterThan(0);
     // swap the merged weights into a copy of the model's weights
+    const swapped: tf.Tensor[] = [];
     const layers = model.weights.layers.map((layer, l) => {
       const copy = { ...layer };
-      for (const [key, m] of [
-        ['q', 'self_attn.q_proj'],
-        ['v', 'self_attn.v_proj'],
-        ['up', 'mlp.up_proj'],
-      ] as const) {
-        const w = merged.get(`model.layers.${l}.${m}.weight`)!;
-        copy[key] = tf.transpose(tf.tensor2d(w.data, w.shape as [number, number])); // the backend stores [in, out]
+      for (const [key, w] of merged) {
+        const path = parseLinearModule(key.replace(/\.weight$/, ''))!;
+        if (path.layer !== l) continue;
+        const t = tf.transpose(tf.tensor2d(w.data, w.shape)); // the backend stores [in, out]
+        copy[path.proj] = t as tf.Tensor2D;
+        swapped.push(t);
       }
       return copy;
     });
@@ -233,10 +236,43 @@ describe('LoRA merge', () => {
     );
     const ids = [1, 2, 30, 40, 50];
     expect(maxAbsDiff(await plain.score(ids), await adapted.score(ids))).toBeLessThan(1e-4);
-    for (const layer of layers) tf.dispose([layer.q, layer.v, layer.up]);
+    tf.dispose(swapped);
     adapted.dispose();
-    await expect(mergeLora(await loadAdapter(model, join(ADAPTERS, 'ia3')))).rejects.toMatchObject({
+  });
+
+  it('prompt methods have no linear delta: merging says so', async () => {
+    await expect(
+      mergeAdapter(await loadAdapter(model, join(ADAPTERS, 'prompt-tuning'))),
+    ).rejects.toMatchObject({
       code: 'BAD_ARGUMENT',
     });
+  });
+});
+
+describe('applyLinearDelta', () => {
+  it('adds dense and low-rank deltas and scales rows or columns, checking sizes', () => {
+    const w = Float32Array.of(1, 2, 3, 4, 5, 6); // [out 2, in 3]
+    expect([
+      ...applyLinearDelta('m', w, [2, 3], { kind: 'dense', data: new Float32Array(6).fill(1) }),
+    ]).toEqual([2, 3, 4, 5, 6, 7]);
+    // B [2, 1] = [1, 2], A [1, 3] = [1, 0, -1], scaling 0.5: delta = 0.5 * B A
+    const lowRank = applyLinearDelta('m', w, [2, 3], {
+      kind: 'low-rank',
+      a: Float32Array.of(1, 0, -1),
+      b: Float32Array.of(1, 2),
+      rank: 1,
+      scaling: 0.5,
+    });
+    expect([...lowRank]).toEqual([1.5, 2, 2.5, 5, 5, 5]);
+    expect([
+      ...applyLinearDelta('m', w, [2, 3], { kind: 'scale', vector: Float32Array.of(2, 0), axis: 'out' }),
+    ]).toEqual([2, 4, 6, 0, 0, 0]);
+    expect([
+      ...applyLinearDelta('m', w, [2, 3], { kind: 'scale', vector: Float32Array.of(1, 0, 2), axis: 'in' }),
+    ]).toEqual([1, 0, 6, 4, 0, 12]);
+    expect([...w]).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(() => applyLinearDelta('m', w, [2, 3], { kind: 'dense', data: new Float32Array(5) })).toThrow(
+      expect.objectContaining({ code: 'WEIGHT_SHAPE_MISMATCH' }),
+    );
   });
 });

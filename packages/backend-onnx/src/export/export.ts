@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import type { TfjsCausalLM } from '@svdecode/backend-tfjs';
 import { SvdecodeError } from '@svdecode/core';
 import { fileExists, hfConfig, loadTokenizer, stageDirectory } from '@svdecode/hf-io';
-import { AdaptedModel, mergeLora, parseLinearModule } from '@svdecode/peft';
-import type * as tf from '@tensorflow/tfjs-core';
+import { AdaptedModel, linearDeltasOf, mergeAdapter, parseLinearModule } from '@svdecode/peft';
 import { buildLlamaGraph, type LinearBranch } from './llama-graph.js';
 
 export interface ExportOnnxOptions {
@@ -14,62 +13,31 @@ export interface ExportOnnxOptions {
   tokenizerDir?: string;
 }
 
-/** The adapter's weights as a per-row branch (paired export). */
+/** The adapter as per-row branches (paired export), read through `linearDelta()`. */
 async function branchOf(adapted: AdaptedModel): Promise<LinearBranch> {
-  const a = adapted.adapter as unknown as {
-    type: string;
-    modules?: Map<
-      string,
-      { a?: tf.Tensor2D; b?: tf.Tensor2D; scaling?: number; l?: tf.Tensor; input?: boolean }
-    >;
-  };
-  if (a.type === 'LORA' && a.modules) {
-    const lora = new Map();
-    for (const [module, m] of a.modules) {
-      lora.set(module, {
-        a: (await m.a!.data()) as Float32Array,
-        aShape: m.a!.shape,
-        b: (await m.b!.data()) as Float32Array,
-        bShape: m.b!.shape,
-        scaling: m.scaling!,
+  const deltas = await linearDeltasOf(adapted.adapter);
+  const branch: Required<LinearBranch> = { lora: new Map(), ia3: new Map(), dense: new Map() };
+  for (const [module, delta] of deltas) {
+    const path = parseLinearModule(module);
+    const w = path ? adapted.base.weights.layers[path.layer]?.[path.proj] : undefined;
+    if (!w)
+      throw new SvdecodeError('CONFIG_INVALID', `no linear module ${module} in ${adapted.base.info.name}`);
+    const [inDim, outDim] = w.shape as [number, number];
+    if (delta.kind === 'low-rank') {
+      branch.lora.set(module, {
+        a: delta.a,
+        aShape: [delta.rank, inDim],
+        b: delta.b,
+        bShape: [outDim, delta.rank],
+        scaling: delta.scaling,
       });
+    } else if (delta.kind === 'scale') {
+      branch.ia3.set(module, { l: delta.vector, input: delta.axis === 'in' });
+    } else {
+      branch.dense.set(module, { data: delta.data, shape: [outDim, inDim] });
     }
-    return { lora };
   }
-  if (a.type === 'IA3' && a.modules) {
-    const ia3 = new Map();
-    for (const [module, m] of a.modules)
-      ia3.set(module, { l: (await m.l!.data()) as Float32Array, input: m.input! });
-    return { ia3 };
-  }
-  throw new SvdecodeError(
-    'BAD_ARGUMENT',
-    `a ${a.type} adapter cannot be exported to ONNX as a weight branch`,
-    {
-      hint: 'Paired and merged ONNX exports support LoRA and IA3; prompt methods change the input, not the weights.',
-    },
-  );
-}
-
-/** IA3 folded into the weights: output rows (or, for feed-forward modules, input columns) scaled. */
-async function mergeIa3(
-  adapted: AdaptedModel,
-): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
-  const branch = await branchOf(adapted);
-  const out = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const [module, { l, input }] of branch.ia3!) {
-    const { layer, proj } = parseLinearModule(module)!;
-    // stored [in, out]; written in the checkpoint layout [out, in]
-    const w = adapted.base.weights.layers[layer]![proj] as tf.Tensor2D;
-    const [inDim, outDim] = w.shape;
-    const stored = (await w.data()) as Float32Array;
-    const data = new Float32Array(inDim * outDim);
-    for (let o = 0; o < outDim; o++) {
-      for (let i = 0; i < inDim; i++) data[o * inDim + i] = stored[i * outDim + o]! * l[input ? i : o]!;
-    }
-    out.set(`${module}.weight`, { shape: [outDim, inDim], data });
-  }
-  return out;
+  return branch;
 }
 
 /**
@@ -85,15 +53,9 @@ export async function writeOnnxModel(
   const model = source instanceof AdaptedModel ? source.base : source;
   let graph: Uint8Array;
   if (source instanceof AdaptedModel) {
-    if (options.paired) {
-      graph = buildLlamaGraph(model, { branch: await branchOf(source) });
-    } else {
-      const type = source.adapter.type;
-      if (type !== 'LORA' && type !== 'IA3') await branchOf(source); // throws the explanation
-      graph = buildLlamaGraph(model, {
-        replace: type === 'LORA' ? await mergeLora(source) : await mergeIa3(source),
-      });
-    }
+    graph = options.paired
+      ? buildLlamaGraph(model, { branch: await branchOf(source) })
+      : buildLlamaGraph(model, { replace: await mergeAdapter(source) });
   } else {
     if (options.paired)
       throw new SvdecodeError('BAD_ARGUMENT', 'a paired export needs a model with an adapter');

@@ -11,6 +11,8 @@ export interface LinearBranch {
   >;
   /** IA3: output (or, for feed-forward modules, input) scaled by 1 + s (l - 1) */
   ia3?: Map<string, { l: Float32Array; input: boolean }>;
+  /** Any other adapter: y + s * x D^T, with D [out, in] (`linearDelta()` of kind dense). */
+  dense?: Map<string, { data: Float32Array; shape: [number, number] }>;
 }
 
 export interface LlamaGraphOptions {
@@ -98,6 +100,14 @@ export function buildLlamaGraph(model: TfjsCausalLM, options: LlamaGraphOptions 
       ]);
       const delta = g.one('MatMul', [g.one('MatMul', [x, a]), b]);
       y = g.one('Add', [y, g.one('Mul', [g.one('Mul', [delta, g.float(lora.scaling)]), scaleColumn!])]);
+    }
+    const dense = options.branch?.dense?.get(module);
+    if (dense) {
+      const d = g.weight(`${module}.delta_t`, transposeRaw(dense.data, dense.shape), [
+        dense.shape[1],
+        dense.shape[0],
+      ]);
+      y = g.one('Add', [y, g.one('Mul', [g.one('MatMul', [x, d]), scaleColumn!])]);
     }
     return y;
   };
