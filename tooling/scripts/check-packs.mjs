@@ -62,6 +62,43 @@ function packageNameOf(specifier) {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
 
+/**
+ * What a package must not pull into a user's install: the backend-free packages and the ONNX side
+ * install no TensorFlow.js (a user of ONNX Runtime should not download or load it).
+ */
+const MUST_NOT_PULL = {
+  '@svdecode/core': [/^@tensorflow\//, /^onnxruntime/],
+  '@svdecode/hf-io': [/^@tensorflow\//, /^onnxruntime/],
+  '@svdecode/kl-gradient': [/^@tensorflow\//, /^onnxruntime/],
+  '@svdecode/strength': [/^@tensorflow\//, /^onnxruntime/],
+  '@svdecode/sampler': [/^@tensorflow\//, /^onnxruntime/],
+  '@svdecode/backend-onnx': [/^@tensorflow\//],
+  '@svdecode/onnx-export': [/^@tensorflow\//, /^onnxruntime/],
+};
+
+/** Every package `name` installs (its dependency closure), resolved in the project's node_modules. */
+function installedClosure(project, name) {
+  const seen = new Set();
+  const stack = [[name, join(project, 'node_modules')]];
+  while (stack.length > 0) {
+    const [dep, from] = stack.pop();
+    // npm nests a conflicting version under the dependent; otherwise it is hoisted to the top
+    const dir = [join(from, dep), join(project, 'node_modules', dep)].find((d) =>
+      existsSync(join(d, 'package.json')),
+    );
+    if (!dir || seen.has(dir)) continue;
+    seen.add(dir);
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    const optionalPeers = manifest.peerDependenciesMeta ?? {};
+    const deps = [
+      ...Object.keys(manifest.dependencies ?? {}),
+      ...Object.keys(manifest.peerDependencies ?? {}).filter((p) => !optionalPeers[p]?.optional),
+    ];
+    for (const d of deps) stack.push([d, join(dir, 'node_modules')]);
+  }
+  return [...seen].map((dir) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name);
+}
+
 const failures = [];
 const work = mkdtempSync(join(tmpdir(), 'svdecode-pack-check-'));
 try {
@@ -82,6 +119,15 @@ try {
   run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], project, {
     ONNXRUNTIME_NODE_INSTALL: 'skip',
   });
+
+  // the check of what packages pull in must itself be able to fail: tfjs's own backend pulls tfjs
+  if (!installedClosure(project, '@svdecode/backend-tfjs').includes('@tensorflow/tfjs-core'))
+    failures.push('installedClosure is broken: @svdecode/backend-tfjs should pull @tensorflow/tfjs-core');
+  for (const [name, banned] of Object.entries(MUST_NOT_PULL)) {
+    const pulled = installedClosure(project, name).filter((dep) => banned.some((b) => b.test(dep)));
+    if (pulled.length > 0) failures.push(`${name} pulls in ${pulled.join(', ')}, which it must not`);
+    else console.log(`${name}: installs none of ${banned.map(String).join(', ')}`);
+  }
 
   const imports = [];
   for (const { pkg } of packages) {

@@ -1,8 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { loadTfjsModel } from '@svdecode/backend-tfjs';
-import { fileExists, loadModelDirectory, readJsonFile } from '@svdecode/hf-io';
+import { fileExists, readJsonFile } from '@svdecode/hf-io';
 import { TINY_MODEL_DIR } from '@svdecode/tiny';
 import { fingerprintModel } from './fingerprint.js';
 import { note } from './progress.js';
@@ -34,16 +33,11 @@ export async function tinyOnnxDir(quiet?: boolean): Promise<string> {
   }
   const started = performance.now();
   await mkdir(cacheRoot(), { recursive: true });
-  const directory = await loadModelDirectory(TINY_MODEL_DIR, { tokenizer: 'required' });
-  const model = await loadTfjsModel(directory).finally(() => directory.close());
-  try {
-    await writeExport(model, dir, {
-      tokenizerDir: TINY_MODEL_DIR,
-      provenance: { base: fingerprint, adapter: null, paired: false },
-    });
-  } finally {
-    model.dispose();
-  }
+  // straight from the safetensors files: no tensor library is loaded for this
+  await writeExport(TINY_MODEL_DIR, dir, {
+    tokenizerDir: TINY_MODEL_DIR,
+    provenance: { base: fingerprint, adapter: null, paired: false },
+  });
   note(
     `exported the embedded model to ONNX once (${((performance.now() - started) / 1000).toFixed(1)} s), cached in ${dir}`,
     quiet,

@@ -5,12 +5,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AutoModelForCausalLM, env, Tensor } from '@huggingface/transformers';
-import { randomLlama } from '@svdecode/backend-tfjs';
+import { checkpointWeights, randomLlama } from '@svdecode/backend-tfjs';
 import { machine, record, table } from '@svdecode/bench';
 import { pairSessions } from '@svdecode/core';
+import { exportOnnx } from '@svdecode/onnx-export';
 import { AdaptedModel, createAdapter, defaultAdapterConfig } from '@svdecode/peft';
 import { generateAll } from '@svdecode/sampler';
-import { exportOnnx, loadOnnxModel } from '../dist/index.js';
+import { loadOnnxModel } from '../dist/index.js';
 
 process.env.SVDECODE_QUIET = '1';
 const NEW = 48;
@@ -31,9 +32,9 @@ try {
     tfjs,
     createAdapter(tfjs, defaultAdapterConfig('lora', tfjs), { seed: 1 }),
   );
-  await exportOnnx(tfjs, join(root, 'plain'));
-  await exportOnnx(adapted, join(root, 'merged'));
-  await exportOnnx(adapted, join(root, 'paired'), { paired: true });
+  await exportOnnx(checkpointWeights(tfjs), join(root, 'plain'));
+  await exportOnnx(checkpointWeights(tfjs), join(root, 'merged'), { adapter: adapted.adapter });
+  await exportOnnx(checkpointWeights(tfjs), join(root, 'paired'), { adapter: adapted.adapter, paired: true });
   const plain = await loadOnnxModel(join(root, 'plain'));
   const merged = await loadOnnxModel(join(root, 'merged'));
   const paired = await loadOnnxModel(join(root, 'paired'));

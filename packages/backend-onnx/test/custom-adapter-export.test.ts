@@ -17,8 +17,8 @@ import {
 import { HF_DIR } from '@svdecode/testkit';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportOnnx, loadOnnxModel } from '../src/index.js';
-import { maxAbsDiff, tempDir } from './helpers.js';
+import { loadOnnxModel } from '../src/index.js';
+import { exportModel, maxAbsDiff, tempDir } from './helpers.js';
 
 interface DenseConfig extends Record<string, unknown> {
   peft_type: 'DENSE_DELTA';
@@ -94,7 +94,7 @@ describe('a custom adapter with linearDelta(), exported to ONNX', () => {
 
   it('merged: the ONNX model gives the tfjs adapted logits (<= 1e-4)', async () => {
     const dir = join(await tempDir(), 'merged');
-    await exportOnnx(adapted, dir);
+    await exportModel(adapted, dir);
     const onnx = await loadOnnxModel(dir);
     expect(maxAbsDiff(await onnx.score(TOKENS), await adapted.score(TOKENS))).toBeLessThanOrEqual(1e-4);
     onnx.dispose();
@@ -102,7 +102,7 @@ describe('a custom adapter with linearDelta(), exported to ONNX', () => {
 
   it('paired: base and adapted rows of one ONNX run give the tfjs logits (<= 1e-4)', async () => {
     const dir = join(await tempDir(), 'paired');
-    await exportOnnx(adapted, dir, { paired: true });
+    await exportModel(adapted, dir, { paired: true });
     const onnx = await loadOnnxModel(dir);
     if (!isPaired(onnx)) throw new Error('a paired export must load as a PairedCausalLM');
     const both = await onnx.scorePaired(TOKENS);

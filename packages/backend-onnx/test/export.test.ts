@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { loadTfjsModel, type TfjsCausalLM } from '@svdecode/backend-tfjs';
 import { isPaired } from '@svdecode/core';
 import { describeCausalLMConformance, describePairedCausalLMConformance } from '@svdecode/core/test';
+import { DataType, GraphBuilder } from '@svdecode/onnx-export';
 import { loadAdapter } from '@svdecode/peft';
 import { HF_DIR } from '@svdecode/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DataType } from '../src/export/graph.js';
-import { exportOnnx, GraphBuilder, loadOnnxModel } from '../src/index.js';
-import { maxAbsDiff, tempDir } from './helpers.js';
+import { loadOnnxModel } from '../src/index.js';
+import { exportModel, maxAbsDiff, tempDir } from './helpers.js';
 
 const TOKENS = [1, 17, 42, 5, 88, 3, 60, 61, 62, 9];
 
@@ -34,7 +34,7 @@ describe.each(['llama-gqa', 'qwen2-tied-sharded', 'llama3-rope-scaling'])('expor
   beforeAll(async () => {
     tfjs = await loadTfjsModel(join(HF_DIR, name));
     dir = join(await tempDir(), name);
-    await exportOnnx(tfjs, dir);
+    await exportModel(tfjs, dir);
   });
   afterAll(() => tfjs.dispose());
 
@@ -62,7 +62,7 @@ describe.each(['llama-gqa', 'qwen2-tied-sharded', 'llama3-rope-scaling'])('expor
 describeCausalLMConformance('onnxruntime, exported Llama with GQA', async () => {
   const tfjs = await loadTfjsModel(join(HF_DIR, 'llama-gqa'));
   const dir = join(await tempDir(), 'conformance');
-  await exportOnnx(tfjs, dir);
+  await exportModel(tfjs, dir);
   tfjs.dispose();
   return loadOnnxModel(dir);
 });
@@ -71,7 +71,7 @@ describePairedCausalLMConformance('ONNX paired export of a LoRA adapter', async 
   const base = await loadTfjsModel(join(HF_DIR, 'llama-gqa'));
   const adapted = await loadAdapter(base, join(HF_DIR, 'adapters', 'lora'));
   const dir = join(await tempDir(), 'paired');
-  await exportOnnx(adapted, dir, { paired: true });
+  await exportModel(adapted, dir, { paired: true });
   const paired = await loadOnnxModel(dir);
   if (!isPaired(paired)) throw new Error('a paired export must load as a PairedCausalLM');
   return {
@@ -97,8 +97,8 @@ describe('adapters in ONNX', () => {
     async (name) => {
       const adapted = await loadAdapter(tfjs, join(HF_DIR, 'adapters', name));
       const root = await tempDir();
-      await exportOnnx(adapted, join(root, 'merged'));
-      await exportOnnx(adapted, join(root, 'paired'), { paired: true });
+      await exportModel(adapted, join(root, 'merged'));
+      await exportModel(adapted, join(root, 'paired'), { paired: true });
       const merged = await loadOnnxModel(join(root, 'merged'));
       expect(isPaired(merged)).toBe(false);
       expect(maxAbsDiff(await merged.score(TOKENS), await adapted.score(TOKENS))).toBeLessThanOrEqual(1e-4);
@@ -121,13 +121,13 @@ describe('adapters in ONNX', () => {
 
   it('refuses adapters that change the input rather than the weights', async () => {
     const adapted = await loadAdapter(tfjs, join(HF_DIR, 'adapters', 'prompt-tuning'));
-    await expect(exportOnnx(adapted, join(await tempDir(), 'x'), { paired: true })).rejects.toMatchObject({
+    await expect(exportModel(adapted, join(await tempDir(), 'x'), { paired: true })).rejects.toMatchObject({
       code: 'BAD_ARGUMENT',
     });
-    await expect(exportOnnx(adapted, join(await tempDir(), 'y'))).rejects.toMatchObject({
+    await expect(exportModel(adapted, join(await tempDir(), 'y'))).rejects.toMatchObject({
       code: 'BAD_ARGUMENT',
     });
-    await expect(exportOnnx(tfjs, join(await tempDir(), 'z'), { paired: true })).rejects.toMatchObject({
+    await expect(exportModel(tfjs, join(await tempDir(), 'z'), { paired: true })).rejects.toMatchObject({
       code: 'BAD_ARGUMENT',
     });
     adapted.dispose();
@@ -179,7 +179,7 @@ describe('clear errors', () => {
     });
     const tfjs = await loadTfjsModel(join(HF_DIR, 'llama-gqa'));
     await expect(
-      exportOnnx(tfjs, join(await tempDir(), 'v'), { tokenizerDir: join(HF_DIR, 'tokenizer') }),
+      exportModel(tfjs, join(await tempDir(), 'v'), { tokenizerDir: join(HF_DIR, 'tokenizer') }),
     ).rejects.toMatchObject({
       code: 'VOCAB_MISMATCH',
     });

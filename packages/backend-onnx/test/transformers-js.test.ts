@@ -7,8 +7,8 @@ import { loadTokenizer } from '@svdecode/hf-io';
 import { generateAll } from '@svdecode/sampler';
 import { HF_DIR } from '@svdecode/testkit';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { exportOnnx, loadOnnxModel, type OnnxCausalLM } from '../src/index.js';
-import { tempDir } from './helpers.js';
+import { loadOnnxModel, type OnnxCausalLM } from '../src/index.js';
+import { exportModel, tempDir } from './helpers.js';
 
 const PROMPTS = [
   'The capital of France is',
@@ -35,7 +35,7 @@ beforeAll(async () => {
     seed: 11,
   });
   root = await tempDir();
-  await exportOnnx(model, join(root, 'peer-model'), { tokenizerDir: join(HF_DIR, 'tokenizer') });
+  await exportModel(model, join(root, 'peer-model'), { tokenizerDir: join(HF_DIR, 'tokenizer') });
   model.dispose();
   ours = await loadOnnxModel(join(root, 'peer-model'));
 }, 120_000);

@@ -1,7 +1,7 @@
 import type { LlamaConfig } from '@svdecode/hf-io';
+import { ropeTables } from '@svdecode/hf-io';
 import * as tf from '@tensorflow/tfjs-core';
 import { matMulPlainGrad } from './matmul.js';
-import { ropeTables } from './rope.js';
 import type { LlamaWeights } from './weights.js';
 
 /** One layer's cached keys and values, [batch, kvHeads, past, headDim]. */

@@ -1,3 +1,6 @@
+/** Moved to @svdecode/hf-io (the exporter needs them without tfjs); re-exported here. */
+export { expectedWeights, ropeInverseFrequencies, ropeTables } from '@svdecode/hf-io';
+export { checkpointWeights } from './checkpoint-weights.js';
 export type { ForwardHooks, ForwardInput, ForwardOutput, LayerCache } from './forward.js';
 export { llamaForward } from './forward.js';
 export { matMulPlainGrad } from './matmul.js';
@@ -5,9 +8,8 @@ export type { BatchScoreOptions, LoadTfjsModelOptions } from './model.js';
 export { loadTfjsModel, TfjsCausalLM } from './model.js';
 export type { RandomLlamaOptions } from './random-model.js';
 export { parameterCount, randomLlama } from './random-model.js';
-export { ropeInverseFrequencies, ropeTables } from './rope.js';
 export type { InitTfjsOptions, TfjsBackendInfo, TfjsBackendName } from './tfjs-backends.js';
 export { activeTfjsBackend, initTfjs } from './tfjs-backends.js';
 export { enableGradients } from './training.js';
 export type { LayerWeights, LlamaWeights } from './weights.js';
-export { disposeWeights, expectedWeights, loadLlamaWeights } from './weights.js';
+export { disposeWeights, loadLlamaWeights } from './weights.js';

@@ -6,10 +6,14 @@ import {
   type ModelInfo,
   SvdecodeError,
 } from '@svdecode/core';
-import { type LlamaConfig, loadModelDirectory, type ModelDirectory } from '@svdecode/hf-io';
+import {
+  type LlamaConfig,
+  loadModelDirectory,
+  type ModelDirectory,
+  ropeInverseFrequencies,
+} from '@svdecode/hf-io';
 import * as tf from '@tensorflow/tfjs-core';
 import { type ForwardHooks, type ForwardOutput, type LayerCache, llamaForward } from './forward.js';
-import { ropeInverseFrequencies } from './rope.js';
 import { type InitTfjsOptions, initTfjs } from './tfjs-backends.js';
 import { disposeWeights, type LlamaWeights, loadLlamaWeights } from './weights.js';
 

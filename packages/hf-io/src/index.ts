@@ -6,9 +6,13 @@ export {
   SUPPORTED_ARCHITECTURES,
   SUPPORTED_MODEL_TYPES,
 } from './config.js';
+export { expectedWeights } from './expected-weights.js';
 export { fileExists, readJsonFile } from './json-file.js';
+export type { LinearDelta, LinearName } from './linear-delta.js';
+export { applyLinearDelta, parseLinearModule } from './linear-delta.js';
 export type { LoadModelDirectoryOptions, ModelDirectory } from './model-dir.js';
 export { loadModelDirectory } from './model-dir.js';
+export { ropeInverseFrequencies, ropeTables } from './rope.js';
 export * from './safetensors/index.js';
 export { replaceDirectory, stageDirectory, stageFile, stagingPath, writeFileAtomic } from './staging.js';
 export { HfTokenizer, loadTokenizer } from './tokenizer.js';

@@ -1,7 +1,7 @@
 import type { ForwardHooks, TfjsCausalLM } from '@svdecode/backend-tfjs';
 import type { Tokenizer } from '@svdecode/core';
+import type { LinearDelta } from '@svdecode/hf-io';
 import type * as tf from '@tensorflow/tfjs-core';
-import type { LinearDelta } from './linear-delta.js';
 
 /** What a prompt method adds in front of the real tokens. */
 export type AdapterPrefix =

@@ -1,10 +1,10 @@
 import type { ForwardHooks } from '@svdecode/backend-tfjs';
 import { SvdecodeError } from '@svdecode/core';
+import type { LinearDelta } from '@svdecode/hf-io';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Adapter, AdapterContext, AdapterType } from './adapter.js';
 import { checkLoaded } from './check-loaded.js';
 import { reader } from './config-reader.js';
-import type { LinearDelta } from './linear-delta.js';
 import { weightShape } from './lora.js';
 import { isTarget, linearModules } from './targets.js';
 

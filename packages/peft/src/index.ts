@@ -1,10 +1,11 @@
+/** The merge math lives in @svdecode/hf-io (backend-free); re-exported here. */
+export type { LinearDelta } from '@svdecode/hf-io';
+export { applyLinearDelta } from '@svdecode/hf-io';
 export { AdaptedModel } from './adapted-model.js';
 export type { Adapter, AdapterContext, AdapterPrefix, AdapterType } from './adapter.js';
 export type { Ia3Config } from './ia3.js';
 export { IA3_DEFAULTS, ia3Type } from './ia3.js';
 export { ADAPTER_CONFIG, ADAPTER_WEIGHTS, createAdapter, loadAdapter, saveAdapter } from './io.js';
-export type { LinearDelta } from './linear-delta.js';
-export { applyLinearDelta } from './linear-delta.js';
 export type { LoraConfig } from './lora.js';
 export { LORA_DEFAULTS, loraType } from './lora.js';
 export { linearDeltasOf, mergeAdapter } from './merge.js';

@@ -1,9 +1,8 @@
 import { SvdecodeError } from '@svdecode/core';
+import { applyLinearDelta, type LinearDelta, parseLinearModule } from '@svdecode/hf-io';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { AdaptedModel } from './adapted-model.js';
 import type { Adapter } from './adapter.js';
-import { applyLinearDelta, type LinearDelta } from './linear-delta.js';
-import { parseLinearModule } from './targets.js';
 
 /** An adapter's linear deltas, or a clear error when it has none (prompt methods). */
 export async function linearDeltasOf(adapter: Adapter): Promise<ReadonlyMap<string, LinearDelta>> {

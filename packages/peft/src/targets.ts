@@ -1,17 +1,10 @@
 import type { TfjsCausalLM } from '@svdecode/backend-tfjs';
 
+import { parseLinearModule } from '@svdecode/hf-io';
+
 // Which linear modules an adapter targets, by Hugging Face module path (PEFT's rules).
 
-/** The projections of a Llama-family layer, as the backend's layer weights name them. */
-export type LinearName = 'q' | 'k' | 'v' | 'o' | 'gate' | 'up' | 'down';
-
-const LINEAR_MODULE = /^model\.layers\.(\d+)\.(self_attn|mlp)\.(q|k|v|o|gate|up|down)_proj$/;
-
-/** `model.layers.3.self_attn.q_proj` -> `{ layer: 3, proj: 'q' }`; undefined for any other path. */
-export function parseLinearModule(module: string): { layer: number; proj: LinearName } | undefined {
-  const match = LINEAR_MODULE.exec(module);
-  return match ? { layer: Number(match[1]), proj: match[3] as LinearName } : undefined;
-}
+export { type LinearName, parseLinearModule } from '@svdecode/hf-io';
 
 /** The linear modules of a Llama-family model, by Hugging Face path. */
 export function linearModules(model: TfjsCausalLM): string[] {

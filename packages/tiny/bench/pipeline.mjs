@@ -6,10 +6,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exportOnnx, loadOnnxModel } from '@svdecode/backend-onnx';
+import { loadOnnxModel } from '@svdecode/backend-onnx';
+import { checkpointWeights } from '@svdecode/backend-tfjs';
 import { machine, record, table } from '@svdecode/bench';
 import { pairSessions } from '@svdecode/core';
 import { encodeRows, loadPromptCompletionJsonl } from '@svdecode/eval';
+import { exportOnnx } from '@svdecode/onnx-export';
 import {
   AdaptedModel,
   createAdapter,
@@ -54,9 +56,12 @@ const steer = { ...options, steer: { mu: 0.5 } };
 
 try {
   // ONNX exports of the same base + demo adapter
-  await exportOnnx(model, join(root, 'base'));
-  await exportOnnx(adapted, join(root, 'merged'));
-  await exportOnnx(adapted, join(root, 'paired'), { paired: true });
+  await exportOnnx(checkpointWeights(model), join(root, 'base'));
+  await exportOnnx(checkpointWeights(model), join(root, 'merged'), { adapter: adapted.adapter });
+  await exportOnnx(checkpointWeights(model), join(root, 'paired'), {
+    adapter: adapted.adapter,
+    paired: true,
+  });
   const onnxBase = await loadOnnxModel(join(root, 'base'));
   const onnxMerged = await loadOnnxModel(join(root, 'merged'));
   const onnxPaired = await loadOnnxModel(join(root, 'paired'));

@@ -1,4 +1,4 @@
-import type { LlamaConfig } from '@svdecode/hf-io';
+import type { LlamaConfig } from './config.js';
 
 /** Rotary inverse frequencies, with the Llama 3 or linear scaling rule when the config has one. */
 export function ropeInverseFrequencies(c: LlamaConfig): Float64Array {

@@ -60,3 +60,14 @@ export function applyLinearDelta(
     }
   }
 }
+
+/** The projections of a Llama-family layer, as the backend's layer weights name them. */
+export type LinearName = 'q' | 'k' | 'v' | 'o' | 'gate' | 'up' | 'down';
+
+const LINEAR_MODULE = /^model\.layers\.(\d+)\.(self_attn|mlp)\.(q|k|v|o|gate|up|down)_proj$/;
+
+/** `model.layers.3.self_attn.q_proj` -> `{ layer: 3, proj: 'q' }`; undefined for any other path. */
+export function parseLinearModule(module: string): { layer: number; proj: LinearName } | undefined {
+  const match = LINEAR_MODULE.exec(module);
+  return match ? { layer: Number(match[1]), proj: match[3] as LinearName } : undefined;
+}

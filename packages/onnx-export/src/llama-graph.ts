@@ -1,6 +1,8 @@
-import { ropeInverseFrequencies, ropeTables, type TfjsCausalLM } from '@svdecode/backend-tfjs';
-import * as tf from '@tensorflow/tfjs-core';
+import { type LlamaConfig, ropeInverseFrequencies, ropeTables } from '@svdecode/hf-io';
 import { DataType, GraphBuilder } from './graph.js';
+
+/** Every weight of the model by checkpoint name, float32, in the checkpoint layout (linear [out, in]). */
+export type WeightMap = ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>;
 
 /** A per-row adapter branch on linear layers: the paired export keeps it instead of merging. */
 export interface LinearBranch {
@@ -24,21 +26,11 @@ export interface LlamaGraphOptions {
   maxPositions?: number;
 }
 
-function transposed(t: tf.Tensor2D): { data: Float32Array; dims: number[] } {
-  const tt = tf.transpose(t);
-  const data = tt.dataSync() as Float32Array;
-  const dims = tt.shape;
-  tt.dispose();
-  return { data: Float32Array.from(data), dims };
-}
-
 /**
  * The Optimum decoder graph of a Llama-family model: inputs input_ids, attention_mask,
  * position_ids and past_key_values.{i}.key|value; outputs logits and present.{i}.key|value.
  */
-export function buildLlamaGraph(model: TfjsCausalLM, options: LlamaGraphOptions = {}): Uint8Array {
-  const c = model.config;
-  const w = model.weights;
+export function buildLlamaGraph(c: LlamaConfig, w: WeightMap, options: LlamaGraphOptions = {}): Uint8Array {
   const g = new GraphBuilder();
   const { numHeads: H, numKvHeads: KV, headDim: D } = c;
   const group = H / KV;
@@ -54,21 +46,24 @@ export function buildLlamaGraph(model: TfjsCausalLM, options: LlamaGraphOptions 
   const scale = options.branch ? g.input('adapter_scale', DataType.FLOAT, ['batch_size']) : undefined;
   const scaleColumn = scale ? g.one('Unsqueeze', [scale, g.ints([1, 2])]) : undefined; // [batch, 1, 1]
 
-  // model weights are already [in, out]; replacements come in the checkpoint layout [out, in]
-  const weightOf = (name: string, tensor: tf.Tensor2D) => {
-    const replaced = options.replace?.get(name);
-    if (replaced) {
-      const t = tf.tensor2d(replaced.data, replaced.shape as [number, number]);
-      const out = transposed(t);
-      t.dispose();
-      return g.weight(name, out.data, out.dims);
-    }
-    return g.weight(name, Float32Array.from(tensor.dataSync() as Float32Array), tensor.shape);
+  const tensor = (name: string) => {
+    const t = w.get(name);
+    if (!t) throw new Error(`the weight map has no ${name}`); // the exporter fills it from expectedWeights
+    return t;
   };
-  const vector = (name: string, t: tf.Tensor) =>
-    g.weight(name, Float32Array.from(t.dataSync() as Float32Array), t.shape);
+  // linear weights come [out, in] (checkpoint layout; replacements too); the graph multiplies x [.., in] by [in, out]
+  const linearWeight = (name: string) => {
+    const { data, shape } = options.replace?.get(name) ?? tensor(name);
+    const [outDim, inDim] = shape as [number, number];
+    return g.weight(name, transposeRaw(data, [outDim, inDim]), [inDim, outDim]);
+  };
+  const vector = (name: string) => {
+    const t = tensor(name);
+    return g.weight(name, t.data, [...t.shape]);
+  };
+  const optionalVector = (name: string) => (w.has(name) ? vector(name) : undefined);
 
-  const linear = (module: string, x: string, weight: tf.Tensor2D, bias?: tf.Tensor1D): string => {
+  const linear = (module: string, x: string): string => {
     const ia3 = options.branch?.ia3?.get(module);
     const factor = (l: Float32Array, dims: number[]) =>
       // 1 + s (l - 1), per row
@@ -85,8 +80,9 @@ export function buildLlamaGraph(model: TfjsCausalLM, options: LlamaGraphOptions 
       ]);
     let input = x;
     if (ia3?.input) input = g.one('Mul', [x, factor(ia3.l, [ia3.l.length])]);
-    let y = g.one('MatMul', [input, weightOf(`${module}.weight`, weight)]);
-    if (bias) y = g.one('Add', [y, vector(`${module}.bias`, bias)]);
+    let y = g.one('MatMul', [input, linearWeight(`${module}.weight`)]);
+    const bias = optionalVector(`${module}.bias`);
+    if (bias) y = g.one('Add', [y, bias]);
     if (ia3 && !ia3.input) y = g.one('Mul', [y, factor(ia3.l, [ia3.l.length])]);
     const lora = options.branch?.lora?.get(module);
     if (lora) {
@@ -111,10 +107,10 @@ export function buildLlamaGraph(model: TfjsCausalLM, options: LlamaGraphOptions 
     }
     return y;
   };
-  const rmsNorm = (x: string, weight: tf.Tensor1D, name: string) => {
+  const rmsNorm = (x: string, name: string) => {
     const ms = g.one('ReduceMean', [g.one('Mul', [x, x])], { axes: [-1], keepdims: 1 });
     const normed = g.one('Div', [x, g.one('Sqrt', [g.one('Add', [ms, g.float(c.rmsNormEps)])])]);
-    return g.one('Mul', [normed, vector(name, weight)]);
+    return g.one('Mul', [normed, vector(name)]);
   };
 
   // rotary tables [maxPos, D] gathered by position: [batch, 1, seq, D]
@@ -151,22 +147,15 @@ export function buildLlamaGraph(model: TfjsCausalLM, options: LlamaGraphOptions 
   let additive = g.one('Where', [allowed, g.float(0), g.float(-1e9)]);
   if (group > 1) additive = g.one('Tile', [additive, g.ints([1, 1, group, 1])]); // rows of a KV group
 
-  let hidden = g.one('Gather', [
-    g.weight(
-      'model.embed_tokens.weight',
-      Float32Array.from(w.embed.dataSync() as Float32Array),
-      w.embed.shape,
-    ),
-    ids,
-  ]);
-  w.layers.forEach((L, l) => {
+  let hidden = g.one('Gather', [vector('model.embed_tokens.weight'), ids]);
+  for (let l = 0; l < c.numLayers; l++) {
     const p = `model.layers.${l}.`;
-    const h = rmsNorm(hidden, L.inputNorm, `${p}input_layernorm.weight`);
+    const h = rmsNorm(hidden, `${p}input_layernorm.weight`);
     const heads = (x: string, n: number) =>
       g.one('Transpose', [g.one('Reshape', [x, g.ints([0, 0, n, D])])], { perm: [0, 2, 1, 3] });
-    const q = rope(heads(linear(`${p}self_attn.q_proj`, h, L.q, L.qBias), H));
-    const k = rope(heads(linear(`${p}self_attn.k_proj`, h, L.k, L.kBias), KV));
-    const v = heads(linear(`${p}self_attn.v_proj`, h, L.v, L.vBias), KV);
+    const q = rope(heads(linear(`${p}self_attn.q_proj`, h), H));
+    const k = rope(heads(linear(`${p}self_attn.k_proj`, h), KV));
+    const v = heads(linear(`${p}self_attn.v_proj`, h), KV);
     const presentK = g.one('Concat', [past[l]!.k, k], { axis: 2 });
     const presentV = g.one('Concat', [past[l]!.v, v], { axis: 2 });
     g.name(presentK, `present.${l}.key`);
@@ -184,19 +173,16 @@ export function buildLlamaGraph(model: TfjsCausalLM, options: LlamaGraphOptions 
       g.one('Transpose', [g.one('Reshape', [attn, g.ints([0, H, -1, D])])], { perm: [0, 2, 1, 3] }),
       g.ints([0, 0, H * D]),
     ]);
-    hidden = g.one('Add', [hidden, linear(`${p}self_attn.o_proj`, merged, L.o, L.oBias)]);
-    const h2 = rmsNorm(hidden, L.postNorm, `${p}post_attention_layernorm.weight`);
-    const gate = linear(`${p}mlp.gate_proj`, h2, L.gate, L.gateBias);
-    const act = g.one('Mul', [
-      g.one('Mul', [gate, g.one('Sigmoid', [gate])]),
-      linear(`${p}mlp.up_proj`, h2, L.up, L.upBias),
-    ]);
-    hidden = g.one('Add', [hidden, linear(`${p}mlp.down_proj`, act, L.down, L.downBias)]);
-  });
-  const final = rmsNorm(hidden, w.norm, 'model.norm.weight');
+    hidden = g.one('Add', [hidden, linear(`${p}self_attn.o_proj`, merged)]);
+    const h2 = rmsNorm(hidden, `${p}post_attention_layernorm.weight`);
+    const gate = linear(`${p}mlp.gate_proj`, h2);
+    const act = g.one('Mul', [g.one('Mul', [gate, g.one('Sigmoid', [gate])]), linear(`${p}mlp.up_proj`, h2)]);
+    hidden = g.one('Add', [hidden, linear(`${p}mlp.down_proj`, act)]);
+  }
+  const final = rmsNorm(hidden, 'model.norm.weight');
   const head = c.tieWordEmbeddings
     ? g.one('Transpose', ['model.embed_tokens.weight'], { perm: [1, 0] })
-    : weightOf('lm_head.weight', w.lmHead);
+    : linearWeight('lm_head.weight');
   g.name(g.one('MatMul', [final, head]), 'logits');
 
   g.output('logits', DataType.FLOAT, ['batch_size', 'sequence_length', c.vocabSize]);

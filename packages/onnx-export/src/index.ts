@@ -1,0 +1,7 @@
+export type { CheckpointWeights } from './checkpoint-weights.js';
+export { openCheckpointWeights } from './checkpoint-weights.js';
+export type { ExportOnnxOptions, LinearAdapter } from './export.js';
+export { exportOnnx, writeOnnxModel } from './export.js';
+export { DataType, GraphBuilder } from './graph.js';
+export type { LinearBranch, LlamaGraphOptions } from './llama-graph.js';
+export { buildLlamaGraph } from './llama-graph.js';

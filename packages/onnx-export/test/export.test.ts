@@ -1,0 +1,123 @@
+// The exporter on its own: a graph from a model directory (no tensor library) equals the graph from
+// the same model loaded in tfjs, byte for byte; onnxruntime runs it to the tfjs logits; adapters
+// merge or pair through linearDelta(); bad requests get coded errors. The runtime side (KV cache,
+// conformance, transformers.js) is tested in @svdecode/backend-onnx on graphs made here.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { checkpointWeights, loadTfjsModel, type TfjsCausalLM } from '@svdecode/backend-tfjs';
+import { loadAdapter } from '@svdecode/peft';
+import { HF_DIR, tempDir } from '@svdecode/testkit';
+import * as ort from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportOnnx, openCheckpointWeights } from '../src/index.js';
+
+process.env.SVDECODE_QUIET = '1';
+const TOKENS = [1, 17, 42, 5, 88, 3, 60];
+
+/** One full forward (no cache) through onnxruntime: the logits of every position, row 0 (and 1). */
+async function runGraph(dir: string, rows = 1, scale?: number[]): Promise<Float32Array> {
+  const session = await ort.InferenceSession.create(join(dir, 'onnx', 'model.onnx'));
+  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
+  const kv = config.num_key_value_heads;
+  const headDim = config.head_dim ?? config.hidden_size / config.num_attention_heads;
+  const n = TOKENS.length;
+  const feeds: Record<string, ort.Tensor> = {
+    input_ids: new ort.Tensor(
+      'int64',
+      BigInt64Array.from({ length: rows * n }, (_, i) => BigInt(TOKENS[i % n]!)),
+      [rows, n],
+    ),
+    attention_mask: new ort.Tensor('int64', new BigInt64Array(rows * n).fill(1n), [rows, n]),
+    position_ids: new ort.Tensor(
+      'int64',
+      BigInt64Array.from({ length: rows * n }, (_, i) => BigInt(i % n)),
+      [rows, n],
+    ),
+  };
+  if (scale) feeds.adapter_scale = new ort.Tensor('float32', Float32Array.from(scale), [rows]);
+  for (let l = 0; l < config.num_hidden_layers; l++)
+    for (const kind of ['key', 'value'])
+      feeds[`past_key_values.${l}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [
+        rows,
+        kv,
+        0,
+        headDim,
+      ]);
+  const out = await session.run(feeds);
+  await session.release();
+  return out.logits!.data as Float32Array;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+let tfjs: TfjsCausalLM;
+beforeAll(async () => {
+  tfjs = await loadTfjsModel(join(HF_DIR, 'llama-gqa'));
+});
+afterAll(() => tfjs.dispose());
+
+describe('exportOnnx', () => {
+  it('from a directory and from loaded tfjs weights: the same graph, and onnxruntime gives the tfjs logits', async () => {
+    const root = await tempDir();
+    await exportOnnx(join(HF_DIR, 'llama-gqa'), join(root, 'from-dir'));
+    await exportOnnx(checkpointWeights(tfjs), join(root, 'from-tfjs'));
+    const a = await readFile(join(root, 'from-dir', 'onnx', 'model.onnx'));
+    const b = await readFile(join(root, 'from-tfjs', 'onnx', 'model.onnx'));
+    expect(a.length).toBeGreaterThan(1000);
+    expect(a.equals(b)).toBe(true);
+    expect(maxAbsDiff(await runGraph(join(root, 'from-dir')), await tfjs.score(TOKENS))).toBeLessThanOrEqual(
+      1e-4,
+    );
+  });
+
+  it.each(['lora', 'ia3'])(
+    '%s: merged and paired through linearDelta() give the tfjs logits',
+    async (name) => {
+      const adapted = await loadAdapter(tfjs, join(HF_DIR, 'adapters', name));
+      const root = await tempDir();
+      await exportOnnx(join(HF_DIR, 'llama-gqa'), join(root, 'merged'), { adapter: adapted.adapter });
+      await exportOnnx(join(HF_DIR, 'llama-gqa'), join(root, 'paired'), {
+        adapter: adapted.adapter,
+        paired: true,
+      });
+      const want = await adapted.score(TOKENS);
+      expect(maxAbsDiff(await runGraph(join(root, 'merged')), want)).toBeLessThanOrEqual(1e-4);
+      const both = await runGraph(join(root, 'paired'), 2, [0, 1]);
+      const n = want.length;
+      expect(maxAbsDiff(both.subarray(0, n), await tfjs.score(TOKENS))).toBeLessThanOrEqual(1e-4);
+      expect(maxAbsDiff(both.subarray(n), want)).toBeLessThanOrEqual(1e-4);
+      adapted.dispose();
+    },
+  );
+
+  it('refuses what it cannot export, with codes, and leaves nothing behind', async () => {
+    const root = await tempDir();
+    const prompt = await loadAdapter(tfjs, join(HF_DIR, 'adapters', 'prompt-tuning'));
+    await expect(
+      exportOnnx(join(HF_DIR, 'llama-gqa'), join(root, 'x'), { adapter: prompt.adapter }),
+    ).rejects.toMatchObject({
+      code: 'BAD_ARGUMENT',
+    });
+    prompt.dispose();
+    await expect(
+      exportOnnx(join(HF_DIR, 'llama-gqa'), join(root, 'y'), { paired: true }),
+    ).rejects.toMatchObject({
+      code: 'BAD_ARGUMENT',
+    });
+    await expect(
+      exportOnnx(join(HF_DIR, 'llama-gqa'), join(root, 'z'), { tokenizerDir: join(HF_DIR, 'tokenizer') }),
+    ).rejects.toMatchObject({ code: 'VOCAB_MISMATCH' });
+    await expect(exportOnnx(join(root, 'no-model'), join(root, 'w'))).rejects.toMatchObject({
+      code: 'FILE_NOT_FOUND',
+    });
+    const weights = await openCheckpointWeights(join(HF_DIR, 'llama-gqa'));
+    await weights.close?.();
+    const { readdirSync } = await import('node:fs');
+    expect(readdirSync(root)).toEqual([]);
+  });
+});
