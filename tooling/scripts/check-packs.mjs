@@ -72,6 +72,7 @@ const MUST_NOT_PULL = {
   '@svdecode/kl-gradient': [/^@tensorflow\//, /^onnxruntime/],
   '@svdecode/strength': [/^@tensorflow\//, /^onnxruntime/],
   '@svdecode/sampler': [/^@tensorflow\//, /^onnxruntime/],
+  '@svdecode/peft': [/^@tensorflow\//, /^onnxruntime/],
   '@svdecode/backend-onnx': [/^@tensorflow\//],
   '@svdecode/onnx-export': [/^@tensorflow\//, /^onnxruntime/],
 };

@@ -11,7 +11,7 @@ import {
   type Tokenizer,
 } from '@svdecode/core';
 import { fileExists, loadTokenizer, readJsonFile } from '@svdecode/hf-io';
-import { type AdaptedModel, loadAdapter } from '@svdecode/peft';
+import { type AdaptedModel, loadAdapter } from '@svdecode/peft-tfjs';
 import { TINY_MODEL_DIR } from '@svdecode/tiny';
 import { fingerprintAdapter, fingerprintModel } from './fingerprint.js';
 import { EXPORT_PROVENANCE, type Provenance } from './provenance.js';

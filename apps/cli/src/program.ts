@@ -1,4 +1,4 @@
-import { METHODS } from '@svdecode/peft';
+import { METHODS } from '@svdecode/peft-tfjs';
 import { DEMO_TASK, TASKS } from '@svdecode/tiny';
 import { Command, Option } from 'commander';
 import { calibrateCommand } from './commands/calibrate.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { loadAdapter } from '@svdecode/peft';
+import { loadAdapter } from '@svdecode/peft-tfjs';
 import { loadTiny, TINY_DEMO_ADAPTER_DIR, TINY_DEMO_STEERING_FILE } from '@svdecode/tiny';
 import type { DemoSetup } from '../src/index.js';
 

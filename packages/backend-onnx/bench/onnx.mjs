@@ -9,7 +9,7 @@ import { checkpointWeights, randomLlama } from '@svdecode/backend-tfjs';
 import { machine, record, table } from '@svdecode/bench';
 import { pairSessions } from '@svdecode/core';
 import { exportOnnx } from '@svdecode/onnx-export';
-import { AdaptedModel, createAdapter, defaultAdapterConfig } from '@svdecode/peft';
+import { AdaptedModel, createAdapter, defaultAdapterConfig } from '@svdecode/peft-tfjs';
 import { generateAll } from '@svdecode/sampler';
 import { loadOnnxModel } from '../dist/index.js';
 

@@ -13,7 +13,7 @@ import {
   type LinearDelta,
   linearModules,
   registerAdapter,
-} from '@svdecode/peft';
+} from '@svdecode/peft-tfjs';
 import { HF_DIR } from '@svdecode/testkit';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -4,7 +4,7 @@ import { loadTfjsModel, type TfjsCausalLM } from '@svdecode/backend-tfjs';
 import { isPaired } from '@svdecode/core';
 import { describeCausalLMConformance, describePairedCausalLMConformance } from '@svdecode/core/test';
 import { DataType, GraphBuilder } from '@svdecode/onnx-export';
-import { loadAdapter } from '@svdecode/peft';
+import { loadAdapter } from '@svdecode/peft-tfjs';
 import { HF_DIR } from '@svdecode/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOnnxModel } from '../src/index.js';

@@ -6,7 +6,7 @@ process.env.SVDECODE_QUIET = '1';
 
 import { checkpointWeights, type TfjsCausalLM } from '@svdecode/backend-tfjs';
 import { type ExportOnnxOptions, exportOnnx } from '@svdecode/onnx-export';
-import { AdaptedModel } from '@svdecode/peft';
+import { AdaptedModel } from '@svdecode/peft-tfjs';
 
 /** Exports a tfjs model, or an adapted one (its adapter merged, or paired), with @svdecode/onnx-export. */
 export function exportModel(

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { loadTfjsModel, type TfjsCausalLM } from '@svdecode/backend-tfjs';
 import type { Tokenizer } from '@svdecode/core';
-import { type AdaptedModel, loadAdapter } from '@svdecode/peft';
+import { type AdaptedModel, loadAdapter } from '@svdecode/peft-tfjs';
 import { generateAll } from '@svdecode/sampler';
 import { HF_DIR } from '@svdecode/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkpointWeights, loadTfjsModel, type TfjsCausalLM } from '@svdecode/backend-tfjs';
-import { loadAdapter } from '@svdecode/peft';
+import { loadAdapter, loadLinearAdapter } from '@svdecode/peft-tfjs';
 import { HF_DIR, tempDir } from '@svdecode/testkit';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,6 +87,13 @@ describe('exportOnnx', () => {
       });
       const want = await adapted.score(TOKENS);
       expect(maxAbsDiff(await runGraph(join(root, 'merged')), want)).toBeLessThanOrEqual(1e-4);
+      // the same adapter read from its files, without the tfjs runtime: the same graph
+      await exportOnnx(join(HF_DIR, 'llama-gqa'), join(root, 'paired-from-files'), {
+        adapter: await loadLinearAdapter(join(HF_DIR, 'adapters', name)),
+        paired: true,
+      });
+      const graph = (d: string) => readFile(join(root, d, 'onnx', 'model.onnx'));
+      expect((await graph('paired-from-files')).equals(await graph('paired'))).toBe(true);
       const both = await runGraph(join(root, 'paired'), 2, [0, 1]);
       const n = want.length;
       expect(maxAbsDiff(both.subarray(0, n), await tfjs.score(TOKENS))).toBeLessThanOrEqual(1e-4);

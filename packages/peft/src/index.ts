@@ -1,22 +1,29 @@
-/** The merge math lives in @svdecode/hf-io (backend-free); re-exported here. */
-export type { LinearDelta } from '@svdecode/hf-io';
-export { applyLinearDelta } from '@svdecode/hf-io';
-export { AdaptedModel } from './adapted-model.js';
-export type { Adapter, AdapterContext, AdapterPrefix, AdapterType } from './adapter.js';
-export type { Ia3Config } from './ia3.js';
-export { IA3_DEFAULTS, ia3Type } from './ia3.js';
-export { ADAPTER_CONFIG, ADAPTER_WEIGHTS, createAdapter, loadAdapter, saveAdapter } from './io.js';
-export type { LoraConfig } from './lora.js';
-export { LORA_DEFAULTS, loraType } from './lora.js';
-export { linearDeltasOf, mergeAdapter } from './merge.js';
-export type { Method } from './methods.js';
+// @svdecode/peft: what PEFT adapters are, without a tensor library. The tfjs runtime (AdaptedModel,
+// hooks, prompt methods, warm-start) is @svdecode/peft-tfjs.
+export type { LinearDelta, LinearName } from '@svdecode/hf-io';
+export { applyLinearDelta, parseLinearModule } from '@svdecode/hf-io';
+export { checkLoaded } from './check-loaded.js';
+export { invalid, reader } from './config-reader.js';
+export type { Ia3Config, LoraConfig, PrefixTuningConfig, PromptTuningConfig } from './configs.js';
+export {
+  IA3_DEFAULTS,
+  LORA_DEFAULTS,
+  parseIa3Config,
+  parseLoraConfig,
+  parsePrefixTuningConfig,
+  parsePromptTuningConfig,
+} from './configs.js';
+export type { LinearAdapter } from './file-adapter.js';
+export { loadLinearAdapter } from './file-adapter.js';
+export type { AdapterDirectory, AdapterTensor } from './files.js';
+export {
+  ADAPTER_CONFIG,
+  ADAPTER_WEIGHTS,
+  readAdapterConfig,
+  readAdapterDirectory,
+  writeAdapterDirectory,
+} from './files.js';
+export type { Method, ModelShape } from './methods.js';
 export { defaultAdapterConfig, METHODS } from './methods.js';
-export type { PrefixTuningConfig } from './prefix-tuning.js';
-export { prefixTuningType } from './prefix-tuning.js';
-export type { PromptTuningConfig } from './prompt-tuning.js';
-export { promptTuningType, pTuningType } from './prompt-tuning.js';
-export { adapterTypes, getAdapterType, registerAdapter } from './registry.js';
-export type { LinearName } from './targets.js';
-export { isTarget, linearModules, parseLinearModule, patternValue } from './targets.js';
-export type { TrainingExample, TrainingProgress, WarmStartOptions, WarmStartResult } from './train.js';
-export { applyAdamW, warmStart } from './train.js';
+export { seededRandom, seededValues } from './seeded.js';
+export { isTarget, linearModules, patternValue } from './targets.js';

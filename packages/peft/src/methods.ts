@@ -1,16 +1,19 @@
-import type { TfjsCausalLM } from '@svdecode/backend-tfjs';
 import { SvdecodeError } from '@svdecode/core';
-import { IA3_DEFAULTS } from './ia3.js';
-import { LORA_DEFAULTS } from './lora.js';
+import { IA3_DEFAULTS, LORA_DEFAULTS } from './configs.js';
 
 /** The four methods the paper pairs with SVDecode, by the names the CLI uses. */
 export const METHODS = ['lora', 'ia3', 'prompt-tuning', 'p-tuning-v2'] as const;
 export type Method = (typeof METHODS)[number];
 
+/** What the default configs need to know of a model (a loaded model's `config` has it). */
+export interface ModelShape {
+  config: { hiddenSize: number; numKvHeads: number; headDim: number; numLayers: number };
+}
+
 /** A fresh adapter config for a method with the paper's defaults (docs/method.md#peft-defaults). */
 export function defaultAdapterConfig(
   method: Method,
-  model: TfjsCausalLM,
+  model: ModelShape,
 ): Record<string, unknown> & { peft_type: string } {
   const c = model.config;
   switch (method) {

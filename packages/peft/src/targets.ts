@@ -1,13 +1,7 @@
-import type { TfjsCausalLM } from '@svdecode/backend-tfjs';
-
-import { parseLinearModule } from '@svdecode/hf-io';
-
 // Which linear modules an adapter targets, by Hugging Face module path (PEFT's rules).
 
-export { type LinearName, parseLinearModule } from '@svdecode/hf-io';
-
 /** The linear modules of a Llama-family model, by Hugging Face path. */
-export function linearModules(model: TfjsCausalLM): string[] {
+export function linearModules(model: { config: { numLayers: number } }): string[] {
   const out: string[] = [];
   for (let l = 0; l < model.config.numLayers; l++) {
     for (const m of [

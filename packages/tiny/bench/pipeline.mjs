@@ -19,7 +19,7 @@ import {
   loadAdapter,
   METHODS,
   warmStart,
-} from '@svdecode/peft';
+} from '@svdecode/peft-tfjs';
 import { generateAll } from '@svdecode/sampler';
 import { calibrate } from '@svdecode/strength';
 import { loadTiny, TINY_DEMO_ADAPTER_DIR, taskFile } from '../dist/index.js';

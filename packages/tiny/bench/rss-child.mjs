@@ -1,6 +1,6 @@
 // Child process of pipeline.mjs: decodes 64 tokens on the embedded model (plain adapted or steered)
 // and prints its peak RSS, so the two modes are measured in separate, otherwise identical processes.
-import { loadAdapter } from '@svdecode/peft';
+import { loadAdapter } from '@svdecode/peft-tfjs';
 import { generateAll } from '@svdecode/sampler';
 import { loadTiny, TINY_DEMO_ADAPTER_DIR } from '../dist/index.js';
 

@@ -16,7 +16,7 @@ import {
   type Method,
   type WarmStartOptions,
   warmStart,
-} from '@svdecode/peft';
+} from '@svdecode/peft-tfjs';
 import {
   type AggregateName,
   type CalibrationProgress,

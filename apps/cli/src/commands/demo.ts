@@ -1,5 +1,5 @@
 import { type BootstrapInterval, pairedBootstrap } from '@svdecode/eval';
-import type { Method } from '@svdecode/peft';
+import type { Method } from '@svdecode/peft-tfjs';
 import { type ExperimentResult, loadTiny, runExperiment, type TaskName, taskFile } from '@svdecode/tiny';
 import { interruptSignal } from '../interrupt.js';
 import type { CommonFlags } from '../options.js';

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
-import { checkpointWeights } from '@svdecode/backend-tfjs';
 import { SvdecodeError } from '@svdecode/core';
-import { fingerprintModel } from '../fingerprint.js';
-import { openTfjsModel, resolveModelDir } from '../models.js';
+import { loadLinearAdapter } from '@svdecode/peft-tfjs';
+import { fingerprintAdapter, fingerprintModel } from '../fingerprint.js';
+import { resolveModelDir } from '../models.js';
 import type { CommonFlags } from '../options.js';
 import { note } from '../progress.js';
 import { writeExport } from '../write-export.js';
@@ -22,26 +22,19 @@ export async function exportOnnxCommand(flags: ExportFlags): Promise<void> {
     });
   const target = resolve(flags.out);
   const started = performance.now();
-  if (flags.adapter) {
-    // the adapter is loaded by the tfjs runtime; the exporter reads it through linearDelta()
-    const loaded = await openTfjsModel(flags.model, { adapter: flags.adapter, quiet: flags.quiet });
-    try {
-      await writeExport(checkpointWeights(loaded.base), target, {
-        adapter: loaded.paired!.adapter,
-        paired: flags.paired,
-        tokenizerDir: loaded.dir,
-        provenance: { ...loaded.provenance, paired: flags.paired === true },
-      });
-    } finally {
-      loaded.dispose();
-    }
-  } else {
-    const dir = resolveModelDir(flags.model);
-    await writeExport(dir, target, {
-      tokenizerDir: dir,
-      provenance: { base: await fingerprintModel(dir), adapter: null, paired: false },
-    });
-  }
+  // straight from the files: the weights from safetensors, the adapter's linear deltas from its
+  // PEFT files; no tensor library is loaded
+  const dir = resolveModelDir(flags.model);
+  await writeExport(dir, target, {
+    adapter: flags.adapter ? await loadLinearAdapter(resolve(flags.adapter)) : undefined,
+    paired: flags.paired,
+    tokenizerDir: dir,
+    provenance: {
+      base: await fingerprintModel(dir),
+      adapter: flags.adapter ? await fingerprintAdapter(resolve(flags.adapter)) : null,
+      paired: flags.paired === true,
+    },
+  });
   const seconds = (performance.now() - started) / 1000;
   const kind = flags.paired ? 'paired (adapter_scale input)' : flags.adapter ? 'adapter merged' : 'plain';
   if (flags.json) process.stdout.write(`${JSON.stringify({ out: target, kind, seconds })}\n`);

@@ -1,7 +1,13 @@
 import { resolve } from 'node:path';
 import { SvdecodeError } from '@svdecode/core';
 import { encodeRows } from '@svdecode/eval';
-import { AdaptedModel, createAdapter, defaultAdapterConfig, type Method, warmStart } from '@svdecode/peft';
+import {
+  AdaptedModel,
+  createAdapter,
+  defaultAdapterConfig,
+  type Method,
+  warmStart,
+} from '@svdecode/peft-tfjs';
 import { asPromptCompletion, loadDataset } from '../data.js';
 import { interruptSignal } from '../interrupt.js';
 import { openTfjsModel } from '../models.js';

@@ -1,34 +1,18 @@
 import type { ForwardHooks } from '@svdecode/backend-tfjs';
 import { SvdecodeError } from '@svdecode/core';
 import type { LinearDelta } from '@svdecode/hf-io';
+import {
+  checkLoaded,
+  isTarget,
+  type LoraConfig,
+  linearModules,
+  parseLinearModule,
+  parseLoraConfig,
+  patternValue,
+  seededValues,
+} from '@svdecode/peft';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Adapter, AdapterContext, AdapterType } from './adapter.js';
-import { checkLoaded } from './check-loaded.js';
-import { reader } from './config-reader.js';
-import { seededValues } from './seeded.js';
-import { isTarget, linearModules, parseLinearModule, patternValue } from './targets.js';
-
-export interface LoraConfig extends Record<string, unknown> {
-  peft_type: 'LORA';
-  r: number;
-  lora_alpha: number;
-  lora_dropout: number;
-  target_modules: string[] | string;
-  use_rslora: boolean;
-  rank_pattern: Record<string, number>;
-  alpha_pattern: Record<string, number>;
-  bias: 'none';
-  fan_in_fan_out: false;
-  task_type: string;
-}
-
-/** Paper defaults (docs/method.md#peft-defaults): r 8, alpha 16, dropout 0.1, attention projections. */
-export const LORA_DEFAULTS = {
-  r: 8,
-  lora_alpha: 16,
-  lora_dropout: 0.1,
-  target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'],
-};
 
 interface LoraModule {
   a: tf.Variable;
@@ -166,41 +150,6 @@ export function weightShape(model: AdapterContext['model'], module: string): [nu
 
 export const loraType: AdapterType<LoraConfig> = {
   type: 'LORA',
-  parseConfig(json, source) {
-    const r = reader(json, source);
-    if (json.use_dora === true)
-      throw new SvdecodeError('CONFIG_INVALID', `${source}: DoRA (use_dora) is not supported`, {
-        details: { field: 'use_dora' },
-      });
-    if (json.fan_in_fan_out === true) {
-      throw new SvdecodeError(
-        'CONFIG_INVALID',
-        `${source}: fan_in_fan_out adapters (GPT-2 Conv1D layers) do not fit Llama-family models`,
-        {
-          details: { field: 'fan_in_fan_out' },
-        },
-      );
-    }
-    const bias = r.str('bias', 'none', ['none', 'all', 'lora_only']);
-    if (bias !== 'none')
-      throw new SvdecodeError(
-        'CONFIG_INVALID',
-        `${source}: LoRA bias "${bias}" is not supported (only "none")`,
-        { details: { field: 'bias' } },
-      );
-    return {
-      peft_type: 'LORA',
-      r: r.int('r', LORA_DEFAULTS.r),
-      lora_alpha: r.num('lora_alpha', LORA_DEFAULTS.lora_alpha, (v) => v > 0),
-      lora_dropout: r.num('lora_dropout', LORA_DEFAULTS.lora_dropout, (v) => v >= 0 && v < 1),
-      target_modules: r.targets('target_modules', LORA_DEFAULTS.target_modules),
-      use_rslora: r.bool('use_rslora', false),
-      rank_pattern: r.record('rank_pattern'),
-      alpha_pattern: r.record('alpha_pattern'),
-      bias: 'none',
-      fan_in_fan_out: false,
-      task_type: r.str('task_type', 'CAUSAL_LM'),
-    };
-  },
+  parseConfig: parseLoraConfig,
   create: (config, ctx) => new LoraAdapter(config, ctx),
 };

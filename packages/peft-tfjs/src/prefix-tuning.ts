@@ -1,22 +1,7 @@
 import { SvdecodeError } from '@svdecode/core';
+import { checkLoaded, type PrefixTuningConfig, parsePrefixTuningConfig, seededValues } from '@svdecode/peft';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Adapter, AdapterContext, AdapterPrefix, AdapterType } from './adapter.js';
-import { checkLoaded } from './check-loaded.js';
-import { reader } from './config-reader.js';
-import { seededValues } from './seeded.js';
-
-export interface PrefixTuningConfig extends Record<string, unknown> {
-  peft_type: 'PREFIX_TUNING';
-  num_virtual_tokens: number;
-  /** Per-layer key/value width: kv heads x head dim. */
-  token_dim: number;
-  num_layers: number;
-  num_attention_heads: number;
-  num_transformer_submodules: 1;
-  prefix_projection: boolean;
-  encoder_hidden_size: number;
-  task_type: string;
-}
 
 /**
  * P-tuning v2 (deep prompts), saved as PEFT PREFIX_TUNING: trainable keys and values for
@@ -137,20 +122,7 @@ class PrefixAdapter implements Adapter {
 
 export const prefixTuningType: AdapterType<PrefixTuningConfig> = {
   type: 'PREFIX_TUNING',
-  parseConfig(json, source) {
-    const r = reader(json, source);
-    return {
-      peft_type: 'PREFIX_TUNING',
-      num_virtual_tokens: r.int('num_virtual_tokens', 20),
-      token_dim: r.int('token_dim', 0, 0),
-      num_layers: r.int('num_layers', 0, 0),
-      num_attention_heads: r.int('num_attention_heads', 0, 0),
-      num_transformer_submodules: 1,
-      prefix_projection: r.bool('prefix_projection', false),
-      encoder_hidden_size: r.int('encoder_hidden_size', 128),
-      task_type: r.str('task_type', 'CAUSAL_LM'),
-    };
-  },
+  parseConfig: parsePrefixTuningConfig,
   create(config, ctx) {
     const c = ctx.model.config;
     return new PrefixAdapter(

@@ -1,19 +1,7 @@
 import { SvdecodeError } from '@svdecode/core';
+import { checkLoaded, type PromptTuningConfig, parsePromptTuningConfig, seededValues } from '@svdecode/peft';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Adapter, AdapterContext, AdapterPrefix, AdapterType } from './adapter.js';
-import { checkLoaded } from './check-loaded.js';
-import { reader } from './config-reader.js';
-import { seededValues } from './seeded.js';
-
-export interface PromptTuningConfig extends Record<string, unknown> {
-  peft_type: 'PROMPT_TUNING' | 'P_TUNING';
-  num_virtual_tokens: number;
-  token_dim: number;
-  num_transformer_submodules: 1;
-  prompt_tuning_init: 'RANDOM' | 'TEXT' | 'SAMPLE_VOCAB';
-  prompt_tuning_init_text: string | null;
-  task_type: string;
-}
 
 /** Virtual token embeddings [numVirtualTokens, hidden] prepended to the input embeddings. */
 class PromptEmbeddingAdapter implements Adapter {
@@ -103,32 +91,6 @@ function initialPrompt(config: PromptTuningConfig, ctx: AdapterContext, n: numbe
   return tf.tensor2d(seededValues(n * d, ctx.seed + 31, 'normal', 1), [n, d]);
 }
 
-function parse(peftType: 'PROMPT_TUNING' | 'P_TUNING') {
-  return (json: Record<string, unknown>, source: string): PromptTuningConfig => {
-    const r = reader(json, source);
-    const submodules = r.int('num_transformer_submodules', 1);
-    if (submodules !== 1) {
-      throw new SvdecodeError(
-        'CONFIG_INVALID',
-        `${source}: num_transformer_submodules must be 1 for decoder-only models`,
-        {
-          details: { field: 'num_transformer_submodules' },
-        },
-      );
-    }
-    const text = json.prompt_tuning_init_text;
-    return {
-      peft_type: peftType,
-      num_virtual_tokens: r.int('num_virtual_tokens', 20),
-      token_dim: r.int('token_dim', 0, 0),
-      num_transformer_submodules: 1,
-      prompt_tuning_init: r.str('prompt_tuning_init', 'RANDOM', ['RANDOM', 'TEXT', 'SAMPLE_VOCAB']),
-      prompt_tuning_init_text: typeof text === 'string' ? text : null,
-      task_type: r.str('task_type', 'CAUSAL_LM'),
-    };
-  };
-}
-
 function create(config: PromptTuningConfig, ctx: AdapterContext): Adapter {
   const filled = { ...config, token_dim: config.token_dim || ctx.model.config.hiddenSize };
   return new PromptEmbeddingAdapter(filled, ctx);
@@ -136,7 +98,7 @@ function create(config: PromptTuningConfig, ctx: AdapterContext): Adapter {
 
 export const promptTuningType: AdapterType<PromptTuningConfig> = {
   type: 'PROMPT_TUNING',
-  parseConfig: parse('PROMPT_TUNING'),
+  parseConfig: parsePromptTuningConfig('PROMPT_TUNING'),
   create,
 };
 
@@ -147,6 +109,6 @@ export const promptTuningType: AdapterType<PromptTuningConfig> = {
  */
 export const pTuningType: AdapterType<PromptTuningConfig> = {
   type: 'P_TUNING',
-  parseConfig: parse('P_TUNING'),
+  parseConfig: parsePromptTuningConfig('P_TUNING'),
   create,
 };

@@ -1,10 +1,10 @@
 import { enableGradients } from '@svdecode/backend-tfjs';
 import { SvdecodeError, type TokenizedRow } from '@svdecode/core';
+import { seededRandom } from '@svdecode/peft';
 import * as tf from '@tensorflow/tfjs-core';
 import type { AdaptedModel } from './adapted-model.js';
 import { saveAdapter } from './io.js';
 import { rowLogits } from './runtime.js';
-import { seededRandom } from './seeded.js';
 
 /** A training row (the loss covers the completion tokens only): core's `TokenizedRow`. */
 export type TrainingExample = TokenizedRow;

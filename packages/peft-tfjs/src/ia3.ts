@@ -1,25 +1,10 @@
 import type { ForwardHooks } from '@svdecode/backend-tfjs';
 import { SvdecodeError } from '@svdecode/core';
 import type { LinearDelta } from '@svdecode/hf-io';
+import { checkLoaded, type Ia3Config, isTarget, linearModules, parseIa3Config } from '@svdecode/peft';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Adapter, AdapterContext, AdapterType } from './adapter.js';
-import { checkLoaded } from './check-loaded.js';
-import { reader } from './config-reader.js';
 import { weightShape } from './lora.js';
-import { isTarget, linearModules } from './targets.js';
-
-export interface Ia3Config extends Record<string, unknown> {
-  peft_type: 'IA3';
-  target_modules: string[] | string;
-  feedforward_modules: string[] | string;
-  task_type: string;
-}
-
-/** Paper defaults (docs/method.md#peft-defaults). */
-export const IA3_DEFAULTS = {
-  target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'up_proj', 'down_proj'],
-  feedforward_modules: ['up_proj', 'down_proj'],
-};
 
 interface Ia3Module {
   l: tf.Variable;
@@ -105,15 +90,6 @@ class Ia3Adapter implements Adapter {
 
 export const ia3Type: AdapterType<Ia3Config> = {
   type: 'IA3',
-  parseConfig(json, source) {
-    const r = reader(json, source);
-    const target = r.targets('target_modules', IA3_DEFAULTS.target_modules);
-    return {
-      peft_type: 'IA3',
-      target_modules: target,
-      feedforward_modules: r.targets('feedforward_modules', IA3_DEFAULTS.feedforward_modules),
-      task_type: r.str('task_type', 'CAUSAL_LM'),
-    };
-  },
+  parseConfig: parseIa3Config,
   create: (config, ctx) => new Ia3Adapter(config, ctx),
 };

@@ -10,6 +10,7 @@ import {
   createAdapter,
   defaultAdapterConfig,
   loadAdapter,
+  loadLinearAdapter,
   mergeAdapter,
   parseLinearModule,
   type TrainingExample,
@@ -239,6 +240,18 @@ describe('merging through linearDelta()', () => {
     tf.dispose(swapped);
     adapted.dispose();
   });
+
+  it.each(['lora-rslora-patterns', 'ia3'])(
+    "%s: the deltas read from the files (no tfjs) equal the loaded adapter's",
+    async (name) => {
+      const adapted = await loadAdapter(model, join(ADAPTERS, name));
+      const fromRuntime = await adapted.adapter.linearDelta!();
+      const fromFiles = await (await loadLinearAdapter(join(ADAPTERS, name))).linearDelta();
+      expect([...fromFiles.keys()].sort()).toEqual([...fromRuntime.keys()].sort());
+      for (const [module, d] of fromRuntime) expect(fromFiles.get(module)).toEqual(d);
+      adapted.dispose();
+    },
+  );
 
   it('prompt methods have no linear delta: merging says so', async () => {
     await expect(

@@ -1,0 +1,15 @@
+// @svdecode/peft-tfjs: PEFT adapters running on TensorFlow.js. Importing it registers the built-in
+// types (LoRA, IA3, prompt tuning, P-tuning, P-tuning v2) through registerAdapter, the call a custom
+// type uses too. Everything backend-free (configs, targets, files) is @svdecode/peft, re-exported here.
+export * from '@svdecode/peft';
+export { AdaptedModel } from './adapted-model.js';
+export type { Adapter, AdapterContext, AdapterPrefix, AdapterType } from './adapter.js';
+export { ia3Type } from './ia3.js';
+export { createAdapter, loadAdapter, saveAdapter } from './io.js';
+export { loraType } from './lora.js';
+export { linearDeltasOf, mergeAdapter } from './merge.js';
+export { prefixTuningType } from './prefix-tuning.js';
+export { promptTuningType, pTuningType } from './prompt-tuning.js';
+export { adapterTypes, getAdapterType, registerAdapter } from './registry.js';
+export type { TrainingExample, TrainingProgress, WarmStartOptions, WarmStartResult } from './train.js';
+export { applyAdamW, warmStart } from './train.js';
