@@ -1,0 +1,90 @@
+import { generate, type TokenProb } from '@svdecode/sampler';
+import type { FastifyInstance } from 'fastify';
+import type { RequestContext } from './request-context.js';
+import { type GenerateBody, generateSchema } from './schemas.js';
+
+/** POST /v1/generate: a server-sent event stream of tokens, plain or steered. */
+export function generateRoute(app: FastifyInstance, ctx: RequestContext): void {
+  const { setup, limits, gate, encodePrompt, steerOf, admit } = ctx;
+  const { adapted, tokenizer } = setup;
+  app.post('/v1/generate', { schema: { body: generateSchema(limits) } }, async (request, reply) => {
+    const body = request.body as GenerateBody;
+    const steer = steerOf(body);
+    const prompt = encodePrompt(body.prompt);
+    admit();
+    // a client that goes away stops its generation (and frees its sessions), queued or running
+    const controller = new AbortController();
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) controller.abort();
+    });
+    let release: () => void;
+    try {
+      release = await gate.acquire(controller.signal);
+    } catch {
+      return reply; // gone while queued
+    }
+    reply.hijack();
+    const out = reply.raw;
+    const send = (event: string, data: unknown) => {
+      if (!out.destroyed) out.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    };
+    try {
+      out.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+      });
+      const topTokens = body.top_tokens ?? 5;
+      const named = (list: TokenProb[] | undefined) =>
+        list?.map((t) => ({ token: t.token, text: tokenizer.decode([t.token]), prob: t.prob }));
+      const stream = generate(steer ? adapted.createPairedSession() : adapted.createSession(), prompt, {
+        strategy: body.strategy ?? 'greedy',
+        temperature: body.temperature,
+        topK: body.top_k,
+        topP: body.top_p,
+        seed: body.seed,
+        maxNewTokens: body.max_new_tokens ?? 32,
+        topTokens,
+        eosTokenIds: tokenizer.eosTokenIds,
+        tokenizer,
+        steer: steer ?? false,
+        signal: controller.signal,
+      });
+      send('start', {
+        promptTokens: prompt.length,
+        steer: steer !== undefined,
+        mu: steer?.mu ?? null,
+        alpha: steer?.alpha ?? null,
+      });
+      for await (const event of stream) {
+        // in-process backends (tfjs-wasm) resolve without yielding to the event loop: yield per
+        // token so other requests, disconnects and signals are served while this one decodes
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        send('token', {
+          step: event.step,
+          token: event.token,
+          text: event.text ?? '',
+          logprob: event.logprob,
+          kl: event.kl ?? null,
+          top: topTokens > 0 ? { before: named(event.top?.before), after: named(event.top?.after) } : null,
+        });
+      }
+      const result = await stream.result;
+      send('done', {
+        text: result.text ?? '',
+        tokens: result.tokens.length,
+        finishReason: result.finishReason,
+        mu: result.mu,
+      });
+    } catch (error) {
+      send('error', {
+        code: (error as { code?: string }).code ?? 'INTERNAL',
+        message: (error as Error).message,
+      });
+    } finally {
+      release();
+      if (!out.destroyed) out.end();
+    }
+    return reply;
+  });
+}
