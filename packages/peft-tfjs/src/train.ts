@@ -102,25 +102,22 @@ function learningRateAt(step: number, total: number, peak: number, warmup: numbe
   return schedule === 'cosine' ? 0.5 * peak * (1 + Math.cos(Math.PI * progress)) : peak * (1 - progress);
 }
 
-/**
- * Warm-starts the adapter of `adapted` on prompt/completion rows: causal-LM loss on completion
- * tokens only, AdamW, paper defaults (1 epoch, lr 5e-5, batch 1, max length 512). Deterministic for
- * a seed. Saves atomically at the end and on interruption when `saveTo` is given.
- */
-export async function warmStart(
-  adapted: AdaptedModel,
-  examples: TrainingExample[],
-  options: WarmStartOptions = {},
-): Promise<WarmStartResult> {
-  const epochs = options.epochs ?? 1;
-  const lr = options.learningRate ?? 5e-5;
-  const batchSize = options.batchSize ?? 1;
-  const accum = options.gradAccum ?? 1;
-  const maxLength = options.maxLength ?? 512;
-  const seed = options.seed ?? 0;
-  const [b1, b2, eps] = [options.beta1 ?? 0.9, options.beta2 ?? 0.999, options.epsilon ?? 1e-8];
-  const weightDecay = options.weightDecay ?? 0.01;
-  const maxGradNorm = options.maxGradNorm ?? 1;
+/** The options with the defaults filled in, each checked (BAD_ARGUMENT naming the field). */
+function resolveTraining(options: WarmStartOptions) {
+  const resolved = {
+    epochs: options.epochs ?? 1,
+    lr: options.learningRate ?? 5e-5,
+    batchSize: options.batchSize ?? 1,
+    accum: options.gradAccum ?? 1,
+    maxLength: options.maxLength ?? 512,
+    seed: options.seed ?? 0,
+    b1: options.beta1 ?? 0.9,
+    b2: options.beta2 ?? 0.999,
+    eps: options.epsilon ?? 1e-8,
+    weightDecay: options.weightDecay ?? 0.01,
+    maxGradNorm: options.maxGradNorm ?? 1,
+  };
+  const { epochs, lr, batchSize, accum, maxLength } = resolved;
   for (const [name, v, ok] of [
     ['epochs', epochs, Number.isInteger(epochs) && epochs >= 1],
     ['learningRate', lr, lr > 0 && Number.isFinite(lr)],
@@ -133,6 +130,48 @@ export async function warmStart(
         details: { field: name, value: v },
       });
   }
+  return resolved;
+}
+
+/** Gradients summed over the micro-batches of one optimizer step (gradient accumulation). */
+class GradientSum {
+  #sum: tf.Tensor[] | undefined;
+
+  add(grads: tf.Tensor[]): void {
+    if (!this.#sum) {
+      this.#sum = grads;
+      return;
+    }
+    const summed = this.#sum.map((p, i) => tf.add(p, grads[i]!));
+    tf.dispose([...this.#sum, ...grads]);
+    this.#sum = summed;
+  }
+
+  /** The sum so far (the caller disposes it); empty again afterwards. */
+  take(): tf.Tensor[] {
+    const sum = this.#sum ?? [];
+    this.#sum = undefined;
+    return sum;
+  }
+
+  dispose(): void {
+    if (this.#sum) tf.dispose(this.#sum);
+    this.#sum = undefined;
+  }
+}
+
+/**
+ * Warm-starts the adapter of `adapted` on prompt/completion rows: causal-LM loss on completion
+ * tokens only, AdamW, paper defaults (1 epoch, lr 5e-5, batch 1, max length 512). Deterministic for
+ * a seed. Saves atomically at the end and on interruption when `saveTo` is given.
+ */
+export async function warmStart(
+  adapted: AdaptedModel,
+  examples: TrainingExample[],
+  options: WarmStartOptions = {},
+): Promise<WarmStartResult> {
+  const { epochs, lr, batchSize, accum, maxLength, seed, b1, b2, eps, weightDecay, maxGradNorm } =
+    resolveTraining(options);
   if (examples.length === 0) throw new SvdecodeError('BAD_DATASET_ROW', 'no training examples');
   await enableGradients();
   const { base, adapter } = adapted;
@@ -152,7 +191,7 @@ export async function warmStart(
   let interrupted = false;
   adapter.training = true;
   try {
-    let pending: tf.Tensor[] | undefined;
+    const pending = new GradientSum();
     let pendingLoss = 0;
     let micro = 0;
     outer: for (let epoch = 0; epoch < epochs; epoch++) {
@@ -169,20 +208,14 @@ export async function warmStart(
         const { value, grads } = tf.variableGrads(() => lossOf(base, adapter, batch, V), [...vars]);
         pendingLoss += (await value.data())[0]! / accum;
         value.dispose();
-        const g = vars.map((v) => grads[v.name]!);
-        if (pending) {
-          const summed = pending.map((p, i) => tf.add(p, g[i]!));
-          tf.dispose([...pending, ...g]);
-          pending = summed;
-        } else {
-          pending = g;
-        }
+        pending.add(vars.map((v) => grads[v.name]!));
         tokens += batch.reduce((a, e) => a + e.tokens.length, 0);
         micro++;
         const last = micro === microPerEpoch * epochs;
         if (micro % accum !== 0 && !last) continue;
         const rate = learningRateAt(step, totalSteps, lr, warmup, options.schedule ?? 'linear');
-        applyAdamW(vars, pending, m, s, {
+        const summed = pending.take();
+        applyAdamW(vars, summed, m, s, {
           rate,
           b1,
           b2,
@@ -192,8 +225,7 @@ export async function warmStart(
           step: step + 1,
           accum: micro % accum || accum,
         });
-        tf.dispose(pending);
-        pending = undefined;
+        tf.dispose(summed);
         losses.push(pendingLoss);
         step++;
         const seconds = (Date.now() - started) / 1000;
@@ -209,7 +241,7 @@ export async function warmStart(
         pendingLoss = 0;
       }
     }
-    if (pending) tf.dispose(pending);
+    pending.dispose();
   } finally {
     adapter.training = false;
     tf.dispose([...m, ...s]);
