@@ -17,7 +17,7 @@ import { trainByteLevelBpe } from '../dist/build.js';
 const root = fileURLToPath(new URL('../', import.meta.url));
 const { values } = parseArgs({
   options: {
-    epochs: { type: 'string', default: '16' },
+    epochs: { type: 'string', default: '8' },
     threads: { type: 'string', default: '2' },
     out: { type: 'string', default: join(root, 'model') },
     python: { type: 'string', default: '/usr/bin/python3' },

@@ -5,8 +5,10 @@
 // data order). The test split is read only for the final evaluation. Per cell: mean and spread over
 // seeds, and the PEFT + SVDecode - PEFT difference with a paired bootstrap 95 % interval over test
 // items (each item's correctness averaged over seeds, items resampled).
-// Run after `pnpm build`: node scripts/replicate.mjs [--tasks a,b] [--methods lora,ia3] [--seeds 0,1,2]
+// Run after `pnpm build`: node scripts/replicate.mjs [--tasks a,b] [--methods lora,ia3] [--seeds 0,1,2] [--jobs 2]
+// (runs are shared among --jobs worker processes, one per core by default: tfjs-wasm is single-threaded).
 // Writes results/replication.json and results/replication.md (atomically).
+import { fork } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -22,8 +24,43 @@ const { values } = parseArgs({
     methods: { type: 'string', default: 'lora,ia3,prompt-tuning,p-tuning-v2' },
     seeds: { type: 'string', default: '0,1,2' },
     resamples: { type: 'string', default: '10000' },
+    // tfjs-wasm runs one thread per process: one worker per core
+    jobs: { type: 'string', default: String(Math.max(1, Math.min(2, cpus().length))) },
+    worker: { type: 'boolean', default: false },
   },
 });
+
+/** What a run sends back: accuracies and per-item correctness (the bootstrap needs no more). */
+const slim = (metrics) =>
+  metrics && {
+    accuracy: metrics.accuracy,
+    likelihoodAccuracy: metrics.likelihoodAccuracy,
+    rows: metrics.rows.map((r) => ({ isCorrect: r.isCorrect })),
+  };
+
+if (values.worker) {
+  // a worker: loads the model once, runs the jobs it is sent, one at a time
+  const { model, tokenizer } = await loadTiny();
+  process.on('message', async (job) => {
+    if (job === 'stop') {
+      model.dispose();
+      process.exit(0);
+    }
+    const r = await runExperiment({ ...job, model, tokenizer });
+    process.send({
+      key: job.key,
+      base: slim(r.base),
+      peft: slim(r.peft),
+      svdecode: slim(r.svdecode),
+      muBar: r.muBar,
+      decision: r.decision,
+      seconds: r.seconds,
+    });
+  });
+  process.send('ready');
+  await new Promise(() => {});
+}
+
 const tasks = values.tasks.split(',');
 const methods = values.methods.split(',');
 const seeds = values.seeds.split(',').map(Number);
@@ -33,28 +70,55 @@ const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sd = (xs) =>
   xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
 
-const { model, tokenizer } = await loadTiny();
-const started = Date.now();
-const cells = [];
-const bases = {};
-for (const task of tasks) {
-  for (const method of methods) {
-    const runs = [];
-    for (const seed of seeds) {
-      const r = await runExperiment({
+// every (task, method, seed) run, the base model evaluated once per task (by its task's first run)
+const jobs = [];
+for (const task of tasks)
+  for (const method of methods)
+    for (const seed of seeds)
+      jobs.push({
+        key: `${task}/${method}/${seed}`,
         task,
         method,
-        model,
-        tokenizer,
         seed,
-        evaluateBase: bases[task] === undefined,
+        evaluateBase: jobs.every((j) => j.task !== task),
       });
-      bases[task] ??= r.base;
-      runs.push(r);
-      console.error(
-        `[${((Date.now() - started) / 1000).toFixed(0)} s] ${task} ${method} seed ${seed}: base ${bases[task].accuracy.toFixed(3)} peft ${r.peft.accuracy.toFixed(3)} svdecode ${r.svdecode.accuracy.toFixed(3)} (mu ${r.muBar.toPrecision(3)}, ${r.seconds.toFixed(0)} s)`,
-      );
-    }
+
+const started = Date.now();
+const results = new Map();
+await new Promise((resolveAll, rejectAll) => {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(Number(values.jobs), jobs.length) }, () =>
+    fork(fileURLToPath(import.meta.url), ['--worker'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+  );
+  const dispatch = (worker) => {
+    if (next < jobs.length) worker.send(jobs[next++]);
+    else worker.send('stop');
+  };
+  for (const worker of workers) {
+    worker.on('message', (message) => {
+      if (message !== 'ready') {
+        results.set(message.key, message);
+        const [task, method, seed] = message.key.split('/');
+        const base = results.get(jobs.find((j) => j.task === task && j.evaluateBase).key)?.base;
+        console.error(
+          `[${((Date.now() - started) / 1000).toFixed(0)} s] ${results.size}/${jobs.length} ${task} ${method} seed ${seed}: ${base ? `base ${base.accuracy.toFixed(3)} ` : ''}peft ${message.peft.accuracy.toFixed(3)} svdecode ${message.svdecode.accuracy.toFixed(3)} (mu ${message.muBar.toPrecision(3)}, ${message.seconds.toFixed(0)} s)`,
+        );
+        if (results.size === jobs.length) resolveAll();
+      }
+      dispatch(worker);
+    });
+    worker.on('exit', (code) => {
+      if (code !== 0) rejectAll(new Error(`a replication worker exited with ${code}`));
+    });
+  }
+});
+
+const cells = [];
+const bases = {};
+for (const job of jobs) if (job.evaluateBase) bases[job.task] = results.get(job.key).base;
+for (const task of tasks) {
+  for (const method of methods) {
+    const runs = seeds.map((seed) => results.get(`${task}/${method}/${seed}`));
     const items = runs[0].peft.rows.length;
     const differences = Array.from({ length: items }, (_, i) =>
       mean(runs.map((r) => Number(r.svdecode.rows[i].isCorrect) - Number(r.peft.rows[i].isCorrect))),
@@ -96,8 +160,6 @@ for (const task of tasks) {
     });
   }
 }
-model.dispose();
-
 const averages = methods.map((method) => {
   const mine = cells.filter((c) => c.method === method);
   return {

@@ -1,3 +1,4 @@
+import { instructedChoice, instructedTrueFalse } from './corpus-instructed.js';
 import type { Entities } from './entities.js';
 import type { Country, Definition, SentimentWord } from './facts.js';
 import { seeded, shuffle } from './random.js';
@@ -53,6 +54,8 @@ const POLARITY: Array<(w: string, p: string) => string> = [
   (w, p) => `${cap(w)} sounds ${p}.`,
   (w, p) => `In English, ${w} is a ${p} word.`,
   (w, p) => `The meaning of ${w} is ${p}.`,
+  (w, p) => `The word "${w}" is ${p}.`,
+  (w, p) => `"${cap(w)}" is a ${p} word.`,
 ];
 const DEFINITION: Array<(w: string, g: string) => string> = [
   (w, g) => `${cap(article(w))} ${w} is ${g}.`,
@@ -63,6 +66,8 @@ const DEFINITION: Array<(w: string, g: string) => string> = [
   (w, g) => `${cap(article(w))} ${w}, that is, ${g}.`,
   (w, g) => `The meaning of the word ${w} is ${g}.`,
   (w, g) => `We call ${g} ${article(w)} ${w}.`,
+  (w, g) => `The word "${w}" means "${g}".`,
+  (w, g) => `"${cap(g)}" is what the word ${w} means.`,
 ];
 
 /** A document about one country: its facts in random phrasings and order. */
@@ -77,13 +82,22 @@ function choicesText(choices: string[]): string {
   return `${choices.slice(0, -1).join(', ')} or ${choices.at(-1)}`;
 }
 
-/** Four options: the answer and three distractors, in a random order. */
-function options(answer: string, pool: string[], next: () => number): string[] {
-  const distractors = shuffle(
+/**
+ * Four options: the answer and three distractors, in a random order; with `near`, distractors that
+ * pass it come first (as in the task sets: same continent, same first letter).
+ */
+function options(
+  answer: string,
+  pool: string[],
+  next: () => number,
+  near?: (p: string) => boolean,
+): string[] {
+  const others = shuffle(
     pool.filter((p) => p !== answer),
     next,
-  ).slice(0, 3);
-  return shuffle([answer, ...distractors], next);
+  );
+  const ordered = near ? [...others.filter(near), ...others.filter((p) => !near(p))] : others;
+  return shuffle([answer, ...ordered.slice(0, 3)], next);
 }
 
 /** Multiple-choice questions in three layouts, none of them a task template. */
@@ -98,9 +112,27 @@ function multipleChoice(question: string, opts: string[], answer: string, next: 
   }
 }
 
+function pickOfCapitals(capitals: string[], not: string, next: () => number): string {
+  for (;;) {
+    const x = capitals[Math.floor(next() * capitals.length)]!;
+    if (x !== not) return x;
+  }
+}
+
 /** Question-answer text about a country (train-split countries only). */
-function countryQuestions(c: Country, capitals: string[], next: () => number): string[] {
+function countryQuestions(c: Country, countries: Country[], next: () => number): string[] {
+  const capitals = countries.map((x) => x.capital);
+  const neighbours = new Set(countries.filter((x) => x.continent === c.continent).map((x) => x.capital));
+  const other = pickOfCapitals(capitals, c.capital, next);
+  const truth = next() < 0.5;
   return [
+    instructedChoice(
+      next() < 0.5 ? `What is the capital of ${c.name}?` : `Which city is the capital of ${c.name}?`,
+      options(c.capital, capitals, next, (p) => neighbours.has(p)),
+      c.capital,
+      next,
+    ),
+    instructedTrueFalse(`Is ${truth ? c.capital : other} the capital of ${c.name}?`, truth, next),
     `Question: What is the capital of ${c.name}?\nAnswer: ${c.capital}`,
     `Which city is the capital of ${c.name}? It is ${c.capital}.`,
     multipleChoice(`What is the capital of ${c.name}?`, options(c.capital, capitals, next), c.capital, next),
@@ -118,7 +150,13 @@ function sentimentQuestions(s: SentimentWord, next: () => number): string[] {
   const positive = s.score > 0;
   const asked = next() < 0.5 ? 'positive' : 'negative';
   const yes = (asked === 'positive') === positive;
+  const askedAgain = next() < 0.5 ? 'positive' : 'negative';
   return [
+    instructedTrueFalse(
+      `Is the word "${s.word}" ${askedAgain}?`,
+      (askedAgain === 'positive') === positive,
+      next,
+    ),
     `Question: Is ${s.word} a ${asked} word?\nAnswer: ${yes}`,
     `Is the word ${s.word} positive or negative? It is ${positive ? 'positive' : 'negative'}.`,
     next() < 0.5
@@ -128,7 +166,14 @@ function sentimentQuestions(s: SentimentWord, next: () => number): string[] {
 }
 
 function definitionQuestions(d: Definition, words: string[], next: () => number): string[] {
+  const sameLetter = (p: string) => p[0] === d.word[0];
   return [
+    instructedChoice(
+      next() < 0.5 ? `Which word means "${d.gloss}"?` : `What word means ${d.gloss}?`,
+      options(d.word, words, next, next() < 0.5 ? sameLetter : undefined),
+      d.word,
+      next,
+    ),
     `Question: What do we call ${d.gloss}?\nAnswer: ${article(d.word)} ${d.word}`,
     multipleChoice(`What word means ${d.gloss}?`, options(d.word, words, next), d.word, next),
     `Question: What does the word ${d.word} mean?\nAnswer: ${d.gloss}`,
@@ -156,8 +201,7 @@ export function buildCorpus(entities: Entities, seed = 7): string[] {
   const countries = all(entities.countries);
   for (const c of countries)
     for (let k = 0; k < DOCUMENTS_PER_ENTITY.country; k++) docs.push(countryDocument(c, pick, next));
-  const capitals = countries.map((c) => c.capital);
-  for (const c of asked(entities.countries)) docs.push(...countryQuestions(c, capitals, next));
+  for (const c of asked(entities.countries)) docs.push(...countryQuestions(c, countries, next));
 
   for (const s of all(entities.sentiment)) {
     const polarity = s.score > 0 ? 'positive' : 'negative';

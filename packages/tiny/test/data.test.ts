@@ -86,6 +86,9 @@ describe('corpus and task sets built from npm data packages', async () => {
       expect(asked(`of ${c.name}?`)).toBe(false);
     }
     for (const c of entities.countries.calibration) expect(asked(`of ${c.name}?`)).toBe(false);
+    // the instructed layouts share the templates' structure, never their wording
+    expect(corpusText).toMatch(/\nChoice1: /);
+    expect(corpusText).toMatch(/\nthe right choice is /);
     for (const c of entities.countries.train) expect(asked(`of ${c.name}?`)).toBe(true);
     for (const s of [...entities.sentiment.test, ...entities.sentiment.calibration]) {
       expect(
@@ -95,10 +98,12 @@ describe('corpus and task sets built from npm data packages', async () => {
       ).toBe(true);
       expect(asked(` ${s.word} a `)).toBe(false);
       expect(asked(`word ${s.word} has`)).toBe(false);
+      expect(asked(`"${s.word}"`)).toBe(false);
     }
     for (const d of [...entities.definitions.test, ...entities.definitions.calibration]) {
       expect(corpusText.includes(d.gloss)).toBe(true);
       expect(asked(`means ${d.gloss}?`)).toBe(false);
+      expect(asked(`"${d.gloss}"?`)).toBe(false);
       expect(asked(`call ${d.gloss}?`)).toBe(false);
       expect(asked(`the word ${d.word} mean?`)).toBe(false);
     }
