@@ -1,9 +1,6 @@
-import { join } from 'node:path';
-import { loadTfjsModel, type TfjsCausalLM } from '@svdecode/backend-tfjs';
-import type { Tokenizer } from '@svdecode/core';
+import type { TfjsCausalLM } from '@svdecode/backend-tfjs';
 import { steeringVector, steerLogits } from '@svdecode/kl-gradient';
-import { type AdaptedModel, loadAdapter } from '@svdecode/peft-tfjs';
-import { HF_DIR } from '@svdecode/testkit';
+import type { AdaptedModel } from '@svdecode/peft-tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   evaluateByGeneration,
@@ -11,26 +8,14 @@ import {
   evaluateTruthfulQa,
   scoreChoices,
 } from '../src/index.js';
+import { charTokenizer, loadFixturePair } from './helpers.js';
 
-process.env.SVDECODE_QUIET = '1';
-
-// one character per token, inside the fixture model's 96-token vocabulary
-const tokenizer: Tokenizer = {
-  vocabSize: 96,
-  bosTokenId: 1,
-  eosTokenIds: [2],
-  padTokenId: undefined,
-  encode: (text) => Array.from(text, (c) => (c.charCodeAt(0) % 90) + 3),
-  decode: (ids) => Array.from(ids, (id) => String.fromCharCode(id + 87)).join(''),
-  tokenToId: () => undefined,
-  idToToken: () => undefined,
-};
+const tokenizer = charTokenizer;
 
 let base: TfjsCausalLM;
 let adapted: AdaptedModel;
 beforeAll(async () => {
-  base = await loadTfjsModel(join(HF_DIR, 'llama-gqa'));
-  adapted = await loadAdapter(base, join(HF_DIR, 'adapters', 'lora'));
+  ({ base, adapted } = await loadFixturePair());
 });
 afterAll(() => base.dispose());
 

@@ -29,7 +29,8 @@ function lastRow(all: Float32Array, vocab: number): Float32Array {
   return all.subarray(all.length - vocab);
 }
 
-async function expectCode(promise: Promise<unknown> | (() => unknown), code: string): Promise<void> {
+/** Awaits `promise` (or calls the function) and checks it fails with an SvdecodeError of `code`. */
+export async function expectCode(promise: Promise<unknown> | (() => unknown), code: string): Promise<void> {
   try {
     await (typeof promise === 'function' ? promise() : promise);
   } catch (error) {

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isSvdecodeError } from '../errors.js';
 import type { CausalLM } from '../model.js';
 import { isPaired, type PairedCausalLM, type PairedLogits } from '../paired.js';
-import { maxAbsDiff } from './conformance.js';
+import { expectCode, maxAbsDiff } from './conformance.js';
 
 export interface PairedConformanceSubject {
   /** The model under test. */
@@ -18,17 +17,6 @@ export interface PairedConformanceOptions {
   continuation?: number[];
   /** Max abs difference between logits that must agree (default 1e-4). */
   tolerance?: number;
-}
-
-async function rejectsWith(promise: Promise<unknown> | (() => unknown), code: string): Promise<void> {
-  try {
-    await (typeof promise === 'function' ? promise() : promise);
-  } catch (error) {
-    expect(isSvdecodeError(error), String(error)).toBe(true);
-    expect((error as { code: string }).code).toBe(code);
-    return;
-  }
-  throw new Error(`expected an error with code ${code}`);
 }
 
 const rowOf = (all: Float32Array, t: number, vocab: number) => all.subarray(t * vocab, (t + 1) * vocab);
@@ -145,13 +133,13 @@ export function describePairedCausalLMConformance(
     it('a disposed paired session refuses work; bad tokens get stable codes', async () => {
       const session = model.createPairedSession();
       await session.append(prompt);
-      await rejectsWith(session.append([vocab]), 'TOKEN_OUT_OF_RANGE');
-      await rejectsWith(session.append([]), 'BAD_TOKENS');
+      await expectCode(session.append([vocab]), 'TOKEN_OUT_OF_RANGE');
+      await expectCode(session.append([]), 'BAD_TOKENS');
       expect(session.length).toBe(prompt.length);
       session.dispose();
       expect(session.disposed).toBe(true);
-      await rejectsWith(session.append([0]), 'SESSION_DISPOSED');
-      await rejectsWith(() => session.fork(), 'SESSION_DISPOSED');
+      await expectCode(session.append([0]), 'SESSION_DISPOSED');
+      await expectCode(() => session.fork(), 'SESSION_DISPOSED');
       expect(() => session.dispose()).not.toThrow();
     });
   });
