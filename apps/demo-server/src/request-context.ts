@@ -2,7 +2,7 @@ import type { Tokenizer } from '@svdecode/core';
 import { HttpError } from './http-errors.js';
 import type { ConcurrencyGate } from './limiter.js';
 import type { Limits } from './schemas.js';
-import type { DemoSetup } from './server.js';
+import type { DemoSetup } from './setup.js';
 
 /** What every route needs: the setup, the limits, the gate, and the request checks they share. */
 export interface RequestContext {

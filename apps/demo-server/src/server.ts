@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import type { PairedCausalLM, Tokenizer } from '@svdecode/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { generateRoute } from './generate-route.js';
 import { installErrorHandling } from './http-errors.js';
@@ -7,32 +6,9 @@ import { ConcurrencyGate } from './limiter.js';
 import { requestContext } from './request-context.js';
 import { DEFAULT_LIMITS, type Limits } from './schemas.js';
 import { scoreRoute } from './score-route.js';
+import type { DemoSetup } from './setup.js';
 
-/** What the server decodes with; chosen at start, never by a request. */
-export interface DemoSetup {
-  /** The adapted model: plain sessions are PEFT alone, paired sessions add SVDecode. */
-  adapted: PairedCausalLM;
-  tokenizer: Tokenizer;
-  /** The calibrated strength and its per-token distribution (null: requests must give mu). */
-  steering: {
-    muBar: number;
-    alpha: number;
-    aggregate: string;
-    count: number;
-    histogram: { edges: number[]; counts: number[] };
-    /** How muBar was decided (the strength guard: aggregate, fitted value, shrink, reason); null in older files. */
-    decision?: {
-      aggregate: string;
-      mu: number;
-      raw: number;
-      shrink: number;
-      guarded: boolean;
-      reason: string;
-    } | null;
-  } | null;
-  /** Shown by GET /v1/info: model, adapter, steering file, backend. */
-  description: Record<string, unknown>;
-}
+export type { DemoSetup } from './setup.js';
 
 export interface ServerOptions {
   limits?: Partial<Limits>;

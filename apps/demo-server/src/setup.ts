@@ -1,0 +1,27 @@
+import type { PairedCausalLM, Tokenizer } from '@svdecode/core';
+
+/** What the server decodes with; chosen at start, never by a request. */
+export interface DemoSetup {
+  /** The adapted model: plain sessions are PEFT alone, paired sessions add SVDecode. */
+  adapted: PairedCausalLM;
+  tokenizer: Tokenizer;
+  /** The calibrated strength and its per-token distribution (null: requests must give mu). */
+  steering: {
+    muBar: number;
+    alpha: number;
+    aggregate: string;
+    count: number;
+    histogram: { edges: number[]; counts: number[] };
+    /** How muBar was decided (the strength guard: aggregate, fitted value, shrink, reason); null in older files. */
+    decision?: {
+      aggregate: string;
+      mu: number;
+      raw: number;
+      shrink: number;
+      guarded: boolean;
+      reason: string;
+    } | null;
+  } | null;
+  /** Shown by GET /v1/info: model, adapter, steering file, backend. */
+  description: Record<string, unknown>;
+}
