@@ -1,7 +1,6 @@
 import type { ForwardHooks } from '@svdecode/backend-tfjs';
-import { SvdecodeError } from '@svdecode/core';
 import type { LinearDelta } from '@svdecode/hf-io';
-import { checkLoaded, type Ia3Config, isTarget, linearModules, parseIa3Config } from '@svdecode/peft';
+import { checkLoaded, type Ia3Config, isTarget, parseIa3Config, targetedModules } from '@svdecode/peft';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Adapter, AdapterContext, AdapterType } from './adapter.js';
 import { weightShape } from './lora.js';
@@ -23,14 +22,7 @@ class Ia3Adapter implements Adapter {
     readonly config: Ia3Config,
     ctx: AdapterContext,
   ) {
-    const targets = linearModules(ctx.model).filter((m) => isTarget(m, config.target_modules));
-    if (targets.length === 0) {
-      throw new SvdecodeError(
-        'CONFIG_INVALID',
-        `IA3 target_modules match no linear layer of ${ctx.model.info.name}`,
-        { details: { field: 'target_modules' } },
-      );
-    }
+    const targets = targetedModules(ctx.model, config.target_modules, 'IA3');
     for (const module of targets) {
       const [outDim, inDim] = weightShape(ctx.model, module);
       const input = isTarget(module, config.feedforward_modules);

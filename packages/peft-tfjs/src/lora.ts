@@ -3,13 +3,12 @@ import { SvdecodeError } from '@svdecode/core';
 import type { LinearDelta } from '@svdecode/hf-io';
 import {
   checkLoaded,
-  isTarget,
   type LoraConfig,
-  linearModules,
   parseLinearModule,
   parseLoraConfig,
   patternValue,
   seededValues,
+  targetedModules,
 } from '@svdecode/peft';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Adapter, AdapterContext, AdapterType } from './adapter.js';
@@ -34,16 +33,7 @@ class LoraAdapter implements Adapter {
     private readonly ctx: AdapterContext,
   ) {
     const model = ctx.model;
-    const targets = linearModules(model).filter((m) => isTarget(m, config.target_modules));
-    if (targets.length === 0) {
-      throw new SvdecodeError(
-        'CONFIG_INVALID',
-        `LoRA target_modules ${JSON.stringify(config.target_modules)} match no linear layer of ${model.info.name}`,
-        {
-          details: { field: 'target_modules' },
-        },
-      );
-    }
+    const targets = targetedModules(model, config.target_modules, 'LoRA');
     targets.forEach((module, i) => {
       const [outDim, inDim] = weightShape(model, module);
       const rank = patternValue(module, config.rank_pattern) ?? config.r;

@@ -26,4 +26,4 @@ export {
 export type { Method, ModelShape } from './methods.js';
 export { defaultAdapterConfig, METHODS } from './methods.js';
 export { seededRandom, seededValues } from './seeded.js';
-export { isTarget, linearModules, patternValue } from './targets.js';
+export { isTarget, linearModules, patternValue, targetedModules } from './targets.js';

@@ -1,3 +1,5 @@
+import { SvdecodeError } from '@svdecode/core';
+
 // Which linear modules an adapter targets, by Hugging Face module path (PEFT's rules).
 
 /** The linear modules of a Llama-family model, by Hugging Face path. */
@@ -17,6 +19,26 @@ export function linearModules(model: { config: { numLayers: number } }): string[
     }
   }
   return out;
+}
+
+/**
+ * The linear modules of `model` that `targets` selects; CONFIG_INVALID naming the field when none
+ * is (a config written for another architecture).
+ */
+export function targetedModules(
+  model: { config: { numLayers: number }; info: { name: string } },
+  targets: string[] | string,
+  method: string,
+): string[] {
+  const found = linearModules(model).filter((m) => isTarget(m, targets));
+  if (found.length === 0) {
+    throw new SvdecodeError(
+      'CONFIG_INVALID',
+      `${method} target_modules ${JSON.stringify(targets)} match no linear layer of ${model.info.name}`,
+      { details: { field: 'target_modules' } },
+    );
+  }
+  return found;
 }
 
 /**
