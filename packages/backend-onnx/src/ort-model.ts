@@ -4,6 +4,8 @@ import {
   checkTokens,
   type DecodeSession,
   type ModelInfo,
+  type LazyPairedSession,
+  lazyPairSessions,
   type PairedCausalLM,
   type PairedLogits,
   type PairedSession,
@@ -233,6 +235,11 @@ export class OnnxCausalLM implements CausalLM {
 export class PairedOnnxCausalLM extends OnnxCausalLM implements PairedCausalLM {
   createPairedSession(): PairedSession {
     return new OrtPairedSession(this);
+  }
+
+  /** Lazy base decoding: one-row sessions at adapter scale 0 (base) and 1 (adapted). */
+  createLazyPairedSession(): LazyPairedSession {
+    return lazyPairSessions(new OrtPlainSession(this, [0]), new OrtPlainSession(this, [1]));
   }
 
   async scorePaired(tokens: ArrayLike<number>): Promise<PairedLogits> {

@@ -1,8 +1,10 @@
 export type { ErrorCode, ErrorKind, SvdecodeErrorOptions } from './errors.js';
 export { ERROR_CODES, isSvdecodeError, SvdecodeError } from './errors.js';
+export { lazyPairSessions } from './lazy-paired.js';
 export type { CausalLM, DecodeSession, ModelInfo } from './model.js';
-export type { PairedCausalLM, PairedLogits, PairedSession } from './paired.js';
-export { isPaired, pairModels, pairSessions } from './paired.js';
+export { pairModels, steeringSession } from './pair-models.js';
+export type { LazyPairedSession, PairedCausalLM, PairedLogits, PairedSession } from './paired.js';
+export { isLazyPaired, isPaired, pairSessions } from './paired.js';
 export { mulberry32 } from './random.js';
 export type { BackendFactory, BackendStatus, ModelBackend } from './registry.js';
 export { BackendRegistry, chooseModelBackend, modelBackends } from './registry.js';

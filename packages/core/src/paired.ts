@@ -1,5 +1,5 @@
 import { SvdecodeError } from './errors.js';
-import type { CausalLM, DecodeSession, ModelInfo } from './model.js';
+import type { CausalLM, DecodeSession } from './model.js';
 import { checkSameVocab, checkTokens } from './validate.js';
 
 /** Base and adapted logits of the same position, same context. */
@@ -23,6 +23,27 @@ export interface PairedSession {
 }
 
 /**
+ * A paired session whose base model may fall behind: lazy base decoding. `appendAdapted` advances
+ * the adapted model alone; `catchUpBase` runs the base model over every token it missed, in one
+ * forward, and returns its logits at the current position (equal to the step-by-step logits);
+ * `append` is the eager step of a `PairedSession` (it catches the base up on the way). A step whose
+ * steered distribution does not depend on the base model (a one-token confident set) then costs the
+ * adapted model alone.
+ */
+export interface LazyPairedSession extends PairedSession {
+  /** Tokens the adapted model has seen and the base model not yet. */
+  readonly baseBehind: number;
+  appendAdapted(tokens: ArrayLike<number>): Promise<Float32Array>;
+  catchUpBase(): Promise<Float32Array>;
+  fork(): LazyPairedSession;
+}
+
+export function isLazyPaired(session: DecodeSession | PairedSession): session is LazyPairedSession {
+  const s = session as Partial<LazyPairedSession>;
+  return typeof s.appendAdapted === 'function' && typeof s.catchUpBase === 'function';
+}
+
+/**
  * A causal LM that is the adapted model of a (base, adapted) pair and also gives the base model's
  * logits for the same context: what calibration (`scorePaired`) and steered decoding
  * (`createPairedSession`) need. Backends with weight-sharing adapters implement it with one
@@ -30,6 +51,8 @@ export interface PairedSession {
  */
 export interface PairedCausalLM extends CausalLM {
   createPairedSession(): PairedSession;
+  /** A paired session whose base model runs only when asked (lazy base decoding), when the backend has one. */
+  createLazyPairedSession?(): LazyPairedSession;
   /** Teacher-forced logits of both models for the same tokens (row-major, as `score`). */
   scorePaired(tokens: ArrayLike<number>): Promise<PairedLogits>;
 }
@@ -38,52 +61,6 @@ export interface PairedCausalLM extends CausalLM {
 export function isPaired(model: CausalLM): model is PairedCausalLM {
   const m = model as Partial<PairedCausalLM>;
   return typeof m.createPairedSession === 'function' && typeof m.scorePaired === 'function';
-}
-
-class TwoModelPair implements PairedCausalLM {
-  readonly info: ModelInfo;
-  readonly vocabSize: number;
-
-  constructor(
-    private readonly base: CausalLM,
-    private readonly adapted: CausalLM,
-  ) {
-    checkSameVocab(base.vocabSize, adapted.vocabSize, 'base and adapted models');
-    this.vocabSize = adapted.vocabSize;
-    this.info = adapted.info;
-  }
-
-  createSession(): DecodeSession {
-    return this.adapted.createSession();
-  }
-
-  score(tokens: ArrayLike<number>): Promise<Float32Array> {
-    return this.adapted.score(tokens);
-  }
-
-  createPairedSession(): PairedSession {
-    const base = this.base.createSession();
-    try {
-      return new TwoSessionPair(base, this.adapted.createSession());
-    } catch (error) {
-      base.dispose();
-      throw error;
-    }
-  }
-
-  async scorePaired(tokens: ArrayLike<number>): Promise<PairedLogits> {
-    const [base, adapted] = await Promise.all([this.base.score(tokens), this.adapted.score(tokens)]);
-    return { base, adapted };
-  }
-}
-
-/**
- * Two separately loaded models (same tokenizer) as one `PairedCausalLM`: plain sessions and `score`
- * are the adapted model's. Throws VOCAB_MISMATCH when their vocabularies differ. Disposing the pair
- * is left to the owner of the two models.
- */
-export function pairModels(base: CausalLM, adapted: CausalLM): PairedCausalLM {
-  return new TwoModelPair(base, adapted);
 }
 
 class TwoSessionPair implements PairedSession {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SvdecodeError } from '../src/errors.js';
-import { isPaired, pairModels, pairSessions } from '../src/paired.js';
+import { lazyPairSessions } from '../src/lazy-paired.js';
+import { pairModels, steeringSession } from '../src/pair-models.js';
+import { isLazyPaired, isPaired, pairSessions } from '../src/paired.js';
 import { createToyModel, describePairedCausalLMConformance, maxAbsDiff } from '../src/test/index.js';
 
 describePairedCausalLMConformance('pairModels of two toy models', async () => {
@@ -63,5 +65,26 @@ describe('pairSessions', () => {
     } catch (e) {
       expect((e as SvdecodeError).code).toBe('VOCAB_MISMATCH');
     }
+  });
+});
+
+describe('lazyPairSessions and steeringSession', () => {
+  it('counts what the base has not seen, refuses a catch-up before any token, and is chosen by default', async () => {
+    const base = createToyModel({ vocabSize: 16, seed: 1 });
+    const adapted = createToyModel({ vocabSize: 16, seed: 2 });
+    const lazy = lazyPairSessions(base.createSession(), adapted.createSession());
+    await expect(lazy.catchUpBase()).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+    await lazy.appendAdapted([1, 2, 3]);
+    expect([lazy.length, lazy.baseBehind, base.positionsComputed]).toEqual([3, 3, 0]);
+    const caughtUp = await lazy.catchUpBase();
+    expect(maxAbsDiff(caughtUp, (await base.score([1, 2, 3])).subarray(32))).toBe(0);
+    expect(await lazy.catchUpBase()).toBe(caughtUp); // nothing new to run
+    await expect(lazy.appendAdapted([16])).rejects.toMatchObject({ code: 'TOKEN_OUT_OF_RANGE' });
+    expect(lazy.baseBehind).toBe(0);
+    lazy.dispose();
+    expect(base.liveSessions + adapted.liveSessions).toBe(0);
+    const pair = pairModels(base, adapted);
+    expect(isLazyPaired(steeringSession(pair))).toBe(true);
+    expect(isLazyPaired(steeringSession(pair, { lazyBase: false }))).toBe(false);
   });
 });

@@ -3,6 +3,8 @@ import {
   checkTokens,
   type DecodeSession,
   type ModelInfo,
+  type LazyPairedSession,
+  lazyPairSessions,
   type PairedCausalLM,
   type PairedLogits,
   type PairedSession,
@@ -40,6 +42,20 @@ export class AdaptedModel implements PairedCausalLM {
   /** Base and adapted logits per step from one batched forward of two rows. */
   createPairedSession(): PairedSession {
     return new BaseAndAdaptedSession(this);
+  }
+
+  /**
+   * Lazy base decoding: the adapted model and the base model in sessions of their own, the base one
+   * run only when asked (it catches up on the tokens it missed in one forward).
+   */
+  createLazyPairedSession(): LazyPairedSession {
+    const base = this.base.createSession();
+    try {
+      return lazyPairSessions(base, new AdaptedSession(this));
+    } catch (error) {
+      base.dispose();
+      throw error;
+    }
   }
 
   async score(tokens: ArrayLike<number>): Promise<Float32Array> {

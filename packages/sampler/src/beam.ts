@@ -3,17 +3,19 @@ import type { SamplerChain } from './chain.js';
 import { type FinishReason, type GenerationResult, type StepEvent, TopTokens } from './events.js';
 import type { GenerateOptions, ResolvedOptions } from './options.js';
 import { topIdsSorted } from './select.js';
-import { requireBase, type StepLogits, type Stepper } from './session.js';
+import { LazyBase, requireBase, type StepLogits, type Stepper } from './session.js';
 import { SteerStage } from './stages/steer.js';
 import { TextTracker } from './text.js';
 
 /** What a step event reports beyond the token: top tokens (when asked for) and the KL (when steering). */
-type StepInfo = Pick<StepEvent, 'top' | 'kl'>;
+type StepInfo = Pick<StepEvent, 'top' | 'kl' | 'baseRan'>;
 
 interface Beam {
   session: Stepper;
   /** This beam's own sampler chain: stateful stages see this beam's tokens only. */
   chain: SamplerChain;
+  /** This beam's lazy-base state (which append comes next). */
+  lazy: LazyBase;
   logits: StepLogits;
   tokens: number[];
   logprobs: number[];
@@ -69,10 +71,16 @@ export async function* generateBeams(
   let scratch = new Float32Array(0);
   const tops = new TopTokens();
 
+  const rootLazy = new LazyBase(
+    resolved.steer !== undefined && resolved.lazyBase && root.appendAdapted !== undefined,
+  );
+  let [steps, skipped] = [0, 0];
   try {
-    const first = await root.append(prompt);
-    requireBase(first, resolved);
-    beams = [{ session: root, chain, logits: first, tokens: [], logprobs: [], infos: [], score: 0 }];
+    const first = await rootLazy.append(root, prompt);
+    if (!rootLazy.active) requireBase(first, resolved);
+    beams = [
+      { session: root, chain, lazy: rootLazy, logits: first, tokens: [], logprobs: [], infos: [], score: 0 },
+    ];
     for (let step = 0; step < maxNewTokens && beams.length > 0; step++) {
       if (options.signal?.aborted) {
         finishReason = 'aborted';
@@ -81,12 +89,16 @@ export async function* generateBeams(
       const candidates: Candidate[] = [];
       for (let b = 0; b < beams.length; b++) {
         const beam = beams[b]!;
+        beam.logits = await beam.lazy.complete(beam.session, beam.logits, resolved);
+        steps++;
+        if (beam.lazy.active && !beam.logits.base) skipped++;
         const history = [...prompt, ...beam.tokens];
         const processed = beam.chain.process({
           adapted: beam.logits.adapted,
           base: beam.logits.base,
           history,
           step,
+          baseSkipped: beam.lazy.active && !beam.logits.base,
         });
         const info = stepInfo(beam, processed, tops, resolved.topTokens);
         if (scratch.length !== processed.length) scratch = new Float32Array(processed.length);
@@ -161,6 +173,7 @@ export async function* generateBeams(
     const info = best.infos[step];
     if (info?.top) event.top = info.top;
     if (info?.kl !== undefined) event.kl = info.kl;
+    if (info?.baseRan !== undefined) event.baseRan = info.baseRan;
     const piece = text.update(best.tokens.slice(0, step + 1));
     if (piece !== undefined) event.text = piece;
     yield event;
@@ -176,6 +189,7 @@ export async function* generateBeams(
     logprob: best.score,
     mu: resolved.steer ? resolved.steer.mu : null,
     strategy: 'beam',
+    baseSkipped: resolved.steer ? skipped / Math.max(steps, 1) : null,
   };
 }
 
@@ -183,7 +197,10 @@ function stepInfo(beam: Beam, processed: Float32Array, tops: TopTokens, k: numbe
   const info: StepInfo = {};
   if (k > 0) info.top = { before: tops.list(beam.logits.adapted, k), after: tops.list(processed, k) };
   const steer = beam.chain.stages.find((s) => s instanceof SteerStage);
-  if (steer) info.kl = (steer as SteerStage).lastKL;
+  if (steer) {
+    info.baseRan = beam.logits.base !== undefined;
+    if (info.baseRan) info.kl = (steer as SteerStage).lastKL;
+  }
   return info;
 }
 
@@ -196,12 +213,14 @@ async function advance(beams: Beam[], chosen: Candidate[]): Promise<Beam[]> {
   for (const c of chosen) remaining.set(c.parent, (remaining.get(c.parent) ?? 0) + 1);
   const sessions: Stepper[] = [];
   const chains: SamplerChain[] = [];
+  const lazies: LazyBase[] = [];
   for (const c of chosen) {
     const left = remaining.get(c.parent)! - 1;
     remaining.set(c.parent, left);
     const parent = beams[c.parent]!;
     sessions.push(left === 0 ? parent.session : parent.session.fork());
     chains.push(left === 0 ? parent.chain : parent.chain.clone());
+    lazies.push(left === 0 ? parent.lazy : parent.lazy.fork());
   }
   // every clone is made before any chain hears of a token
   for (let i = 0; i < chosen.length; i++) chains[i]!.accept(chosen[i]!.token);
@@ -211,6 +230,7 @@ async function advance(beams: Beam[], chosen: Candidate[]): Promise<Beam[]> {
     return {
       session: sessions[i]!,
       chain: chains[i]!,
+      lazy: lazies[i]!,
       logits: p.logits,
       tokens: [...p.tokens, c.token],
       logprobs: [...p.logprobs, c.logprob],
@@ -219,7 +239,9 @@ async function advance(beams: Beam[], chosen: Candidate[]): Promise<Beam[]> {
     };
   });
   try {
-    const logits = await Promise.all(next.map((b) => b.session.append([b.tokens[b.tokens.length - 1]!])));
+    const logits = await Promise.all(
+      next.map((b) => b.lazy.append(b.session, [b.tokens[b.tokens.length - 1]!])),
+    );
     for (let i = 0; i < next.length; i++) next[i]!.logits = logits[i]!;
   } catch (error) {
     for (const b of next) b.session.dispose();

@@ -16,8 +16,10 @@ export interface StepEvent {
   text?: string;
   /** Top tokens of the adapted model (before steering) and of the final distribution (after steering and the other stages). */
   top?: { before: TokenProb[]; after: TokenProb[] };
-  /** KL(p_adapted || p_base) at this step, when steering. */
+  /** KL(p_adapted || p_base) at this step, when steering and the base model ran. */
   kl?: number;
+  /** Whether the base model's logits were computed for this step (steering only; false: lazy base skipped it). */
+  baseRan?: boolean;
 }
 
 export type FinishReason = 'length' | 'eos' | 'stop' | 'aborted';
@@ -33,6 +35,8 @@ export interface GenerationResult {
   /** The steering strength used, or null when steering was off. */
   mu: number | null;
   strategy: 'greedy' | 'sample' | 'beam';
+  /** Share of steps on which lazy base decoding skipped the base model (null when not steering). */
+  baseSkipped: number | null;
 }
 
 /** Reusable scratch for top-token lists. */

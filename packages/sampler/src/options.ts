@@ -41,6 +41,12 @@ export interface GenerateOptions {
   signal?: AbortSignal;
   /** How many top tokens (before and after steering) each step event carries (default 0: none; costs two O(V) passes per step). */
   topTokens?: number;
+  /**
+   * Lazy base decoding (default true): with a `LazyPairedSession`, the base model runs only on the
+   * steps whose steered distribution depends on it, catching up on the tokens it missed in one
+   * forward. Same tokens as eager decoding; false runs the base model every step.
+   */
+  lazyBase?: boolean;
   /** Leave the session undisposed at the end (default false: generate owns it). */
   keepSession?: boolean;
 }
@@ -61,6 +67,7 @@ export interface ResolvedOptions {
   stopStrings: readonly string[];
   topTokens: number;
   steer: SteerStage | undefined;
+  lazyBase: boolean;
 }
 
 export function resolveOptions(options: GenerateOptions): ResolvedOptions {
@@ -92,6 +99,7 @@ export function resolveOptions(options: GenerateOptions): ResolvedOptions {
     stopStrings,
     topTokens,
     steer: options.steer ? new SteerStage(options.steer) : undefined,
+    lazyBase: options.lazyBase ?? true,
   };
 }
 

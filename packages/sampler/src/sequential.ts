@@ -2,7 +2,7 @@ import { logSumExp } from '@svdecode/kl-gradient';
 import type { SamplerChain } from './chain.js';
 import { type FinishReason, type GenerationResult, type StepEvent, TopTokens } from './events.js';
 import type { GenerateOptions, ResolvedOptions } from './options.js';
-import { requireBase, type Stepper } from './session.js';
+import { LazyBase, requireBase, type Stepper } from './session.js';
 import type { SamplerContext } from './stage.js';
 import { TextTracker } from './text.js';
 
@@ -20,15 +20,26 @@ export async function* generateSequential(
   const text = new TextTracker(options, resolved.stopStrings);
   let logprob = 0;
   let finishReason: FinishReason = 'length';
+  // lazy base decoding: the base model runs only on the steps whose steered distribution needs it
+  const lazy = new LazyBase(
+    resolved.steer !== undefined && resolved.lazyBase && session.appendAdapted !== undefined,
+  );
   try {
-    let logits = await session.append(prompt);
-    requireBase(logits, resolved);
+    let logits = await lazy.append(session, prompt);
+    if (!lazy.active) requireBase(logits, resolved);
     for (let step = 0; step < resolved.maxNewTokens; step++) {
       if (options.signal?.aborted) {
         finishReason = 'aborted';
         break;
       }
-      const ctx: SamplerContext = { adapted: logits.adapted, base: logits.base, history, step };
+      logits = await lazy.complete(session, logits, resolved);
+      const ctx: SamplerContext = {
+        adapted: logits.adapted,
+        base: logits.base,
+        history,
+        step,
+        baseSkipped: lazy.active && !logits.base,
+      };
       const processed = chain.process(ctx);
       const token = chain.selector!.select(processed, ctx);
       const lp = processed[token]! - logSumExp(processed);
@@ -45,7 +56,10 @@ export async function* generateSequential(
           after: tops.list(processed, resolved.topTokens),
         };
       }
-      if (resolved.steer) event.kl = resolved.steer.lastKL;
+      if (resolved.steer) {
+        event.baseRan = logits.base !== undefined;
+        if (event.baseRan) event.kl = resolved.steer.lastKL;
+      }
       yield event;
       if (resolved.eos.has(token)) {
         finishReason = 'eos';
@@ -56,7 +70,7 @@ export async function* generateSequential(
         break;
       }
       if (step + 1 < resolved.maxNewTokens) {
-        logits = await session.append([token]);
+        logits = await lazy.append(session, [token]);
         if (options.signal?.aborted) {
           finishReason = 'aborted';
           break;
@@ -73,5 +87,6 @@ export async function* generateSequential(
     logprob,
     mu: resolved.steer ? resolved.steer.mu : null,
     strategy: resolved.strategy,
+    baseSkipped: resolved.steer ? lazy.skipped / Math.max(lazy.steps, 1) : null,
   };
 }

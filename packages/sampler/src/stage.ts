@@ -17,6 +17,11 @@ export interface SamplerContext {
   readonly history: readonly number[];
   /** 0 for the first generated token. */
   readonly step: number;
+  /**
+   * Lazy base decoding skipped the base model this step (`base` is undefined): the steer stage
+   * decided it was not needed (mu = 0, or a one-token confident set).
+   */
+  readonly baseSkipped?: boolean;
 }
 
 export interface SamplerStage {

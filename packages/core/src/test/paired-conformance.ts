@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CausalLM } from '../model.js';
-import { isPaired, type PairedCausalLM, type PairedLogits } from '../paired.js';
+import { isLazyPaired, isPaired, type PairedCausalLM, type PairedLogits } from '../paired.js';
 import { expectCode, maxAbsDiff } from './conformance.js';
 
 export interface PairedConformanceSubject {
@@ -128,6 +128,33 @@ export function describePairedCausalLMConformance(
       expect(maxAbsDiff(first.adapted, copy.adapted)).toBe(0);
       fork.dispose();
       parent.dispose();
+    });
+
+    it('lazy sessions (when the model has them): the base catches up to the step-by-step logits', async () => {
+      if (!model.createLazyPairedSession) return; // eager-only backends skip nothing: the eager tests above cover them
+      const lazy = model.createLazyPairedSession();
+      expect(isLazyPaired(lazy)).toBe(true);
+      const tokens = [...prompt, ...continuation];
+      const full = await model.scorePaired(tokens);
+      // the prompt and two tokens on the adapted model alone, then one catch-up of the base
+      let adapted = await lazy.appendAdapted(prompt);
+      expect(maxAbsDiff(adapted, rowOf(full.adapted, prompt.length - 1, vocab))).toBeLessThanOrEqual(tol);
+      for (let i = 0; i < 2; i++) adapted = await lazy.appendAdapted([continuation[i]!]);
+      expect(lazy.baseBehind).toBe(prompt.length + 2);
+      const at = prompt.length + 1;
+      expect(maxAbsDiff(await lazy.catchUpBase(), rowOf(full.base, at, vocab))).toBeLessThanOrEqual(tol);
+      expect(lazy.baseBehind).toBe(0);
+      // a fork carries what the base has not seen; eager steps after lazy ones catch up on the way
+      await lazy.appendAdapted([continuation[2]!]);
+      const fork = lazy.fork();
+      for (const session of [lazy, fork]) {
+        const both = await session.append([continuation[3]!]);
+        expect(maxAbsDiff(both.base, rowOf(full.base, at + 2, vocab))).toBeLessThanOrEqual(tol);
+        expect(maxAbsDiff(both.adapted, rowOf(full.adapted, at + 2, vocab))).toBeLessThanOrEqual(tol);
+        expect(session.baseBehind).toBe(0);
+        session.dispose();
+      }
+      await expectCode(lazy.appendAdapted([0]), 'SESSION_DISPOSED');
     });
 
     it('a disposed paired session refuses work; bad tokens get stable codes', async () => {

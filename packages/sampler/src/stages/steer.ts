@@ -50,7 +50,46 @@ export class SteerStage implements SamplerStage {
     this.#steerOptions.lambda = this.lambda;
   }
 
+  /**
+   * Whether this step's steered distribution depends on the base model. Not when mu = 0 (the stage
+   * is the identity), nor, with lambda = -Infinity, when the confident set {p >= alpha * max p} of
+   * these adapted logits holds one token: the steered distribution is then a point mass on it,
+   * whatever the base model says. The test is the one `steeringVector` makes (float32 exp(a - max)
+   * >= alpha), so lazy and eager decoding choose the same tokens. Logits that would fail the eager
+   * step (NaN, +Infinity, all -Infinity) say yes, so that the eager step reports them.
+   */
+  needsBase(adapted: Float32Array): boolean {
+    if (this.mu === 0) return false;
+    if (this.lambda !== Number.NEGATIVE_INFINITY) return true;
+    let max = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < adapted.length; i++) {
+      const a = adapted[i]!;
+      if (a > max) max = a;
+      else if (a !== a) return true; // NaN
+    }
+    if (max === Number.POSITIVE_INFINITY || max === Number.NEGATIVE_INFINITY) return true;
+    // a cheap bound first, then the exact test on the few tokens near the top
+    const floor = max + Math.log(this.alpha) - 1e-3;
+    let confident = 0;
+    for (let i = 0; i < adapted.length; i++) {
+      const a = adapted[i]!;
+      if (a >= floor && Math.fround(Math.exp(a - max)) >= this.alpha && ++confident > 1) return true;
+    }
+    return false;
+  }
+
   apply(logits: Float32Array, ctx: SamplerContext): void {
+    if (!ctx.base && ctx.baseSkipped) {
+      // needsBase() said no: mu = 0 (identity), or a one-token confident set (a point mass on the
+      // top token, which the later stages and every selector keep)
+      this.lastKL = Number.NaN;
+      this.lastKept = this.mu === 0 ? 0 : 1;
+      if (this.mu === 0) return;
+      let top = 0;
+      for (let i = 1; i < logits.length; i++) if (logits[i]! > logits[top]!) top = i;
+      for (let i = 0; i < logits.length; i++) if (i !== top) logits[i] = Number.NEGATIVE_INFINITY;
+      return;
+    }
     if (!ctx.base) {
       throw new SvdecodeError('BAD_ARGUMENT', 'the steer stage needs the base model logits of each step', {
         hint: 'Decode with a PairedSession (base + adapted), or turn steering off.',

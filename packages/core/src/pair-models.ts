@@ -1,0 +1,76 @@
+import { lazyPairSessions } from './lazy-paired.js';
+import type { CausalLM, DecodeSession, ModelInfo } from './model.js';
+import {
+  type LazyPairedSession,
+  type PairedCausalLM,
+  type PairedLogits,
+  type PairedSession,
+  pairSessions,
+} from './paired.js';
+import { checkSameVocab } from './validate.js';
+
+class TwoModelPair implements PairedCausalLM {
+  readonly info: ModelInfo;
+  readonly vocabSize: number;
+
+  constructor(
+    private readonly base: CausalLM,
+    private readonly adapted: CausalLM,
+  ) {
+    checkSameVocab(base.vocabSize, adapted.vocabSize, 'base and adapted models');
+    this.vocabSize = adapted.vocabSize;
+    this.info = adapted.info;
+  }
+
+  createSession(): DecodeSession {
+    return this.adapted.createSession();
+  }
+
+  score(tokens: ArrayLike<number>): Promise<Float32Array> {
+    return this.adapted.score(tokens);
+  }
+
+  createPairedSession(): PairedSession {
+    const base = this.base.createSession();
+    try {
+      return pairSessions(base, this.adapted.createSession());
+    } catch (error) {
+      base.dispose();
+      throw error;
+    }
+  }
+
+  async scorePaired(tokens: ArrayLike<number>): Promise<PairedLogits> {
+    const [base, adapted] = await Promise.all([this.base.score(tokens), this.adapted.score(tokens)]);
+    return { base, adapted };
+  }
+
+  createLazyPairedSession(): LazyPairedSession {
+    const base = this.base.createSession();
+    try {
+      return lazyPairSessions(base, this.adapted.createSession());
+    } catch (error) {
+      base.dispose();
+      throw error;
+    }
+  }
+}
+
+/**
+ * The paired session steered decoding should use: lazy (the base model runs only on the steps that
+ * need it) when the model has one and `lazyBase` is not false, else the eager one.
+ */
+export function steeringSession(model: PairedCausalLM, options: { lazyBase?: boolean } = {}): PairedSession {
+  return options.lazyBase !== false && model.createLazyPairedSession
+    ? model.createLazyPairedSession()
+    : model.createPairedSession();
+}
+
+/**
+ * Two separately loaded models (same tokenizer) as one `PairedCausalLM`: plain sessions and `score`
+ * are the adapted model's. Throws VOCAB_MISMATCH when their vocabularies differ. Disposing the pair
+ * is left to the owner of the two models.
+ */
+export function pairModels(base: CausalLM, adapted: CausalLM): PairedCausalLM {
+  return new TwoModelPair(base, adapted);
+}
