@@ -177,6 +177,10 @@ export function buildProgram(): Command {
       )
       .option('--seed <n>', 'seed of the draw (sample)', number({ min: 0, integer: true }), 0)
       .option('--max-new-tokens <n>', 'tokens to generate at most', number({ min: 1, integer: true }), 64)
+      .option(
+        '--no-lazy-base',
+        'run the base model on every steered step (default: only on the steps whose steered distribution depends on it; same tokens)',
+      )
       .addOption(backendOption()),
   ).action((flags) => generateCommand(flags));
 

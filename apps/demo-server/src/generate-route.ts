@@ -1,3 +1,4 @@
+import { steeringSession } from '@svdecode/core';
 import { generate, type TokenProb } from '@svdecode/sampler';
 import type { FastifyInstance } from 'fastify';
 import type { RequestContext } from './request-context.js';
@@ -37,7 +38,7 @@ export function generateRoute(app: FastifyInstance, ctx: RequestContext): void {
       const topTokens = body.top_tokens ?? 5;
       const named = (list: TokenProb[] | undefined) =>
         list?.map((t) => ({ token: t.token, text: tokenizer.decode([t.token]), prob: t.prob }));
-      const stream = generate(steer ? adapted.createPairedSession() : adapted.createSession(), prompt, {
+      const stream = generate(steer ? steeringSession(adapted) : adapted.createSession(), prompt, {
         strategy: body.strategy ?? 'greedy',
         temperature: body.temperature,
         topK: body.top_k,

@@ -1,10 +1,11 @@
-import type {
-  CausalLM,
-  DecodeSession,
-  PairedCausalLM,
-  PairedSession,
-  TokenizedRow,
-  Tokenizer,
+import {
+  type CausalLM,
+  type DecodeSession,
+  type PairedCausalLM,
+  type PairedSession,
+  steeringSession,
+  type TokenizedRow,
+  type Tokenizer,
 } from '@svdecode/core';
 import { generateAll } from '@svdecode/sampler';
 import type { MultipleChoiceRow, PromptCompletionRow } from './datasets.js';
@@ -14,7 +15,7 @@ import { evaluateByGeneration, evaluateMultipleChoice } from './scoring.js';
 /** The model a split is evaluated on: plain, or paired and steered with strength `mu`. */
 export type ModelUnderTest =
   | { steer?: undefined; model: CausalLM }
-  | { steer: { mu: number; alpha: number }; model: PairedCausalLM };
+  | { steer: { mu: number; alpha: number; lazyBase?: boolean }; model: PairedCausalLM };
 
 export interface RowOutcome {
   question: string;
@@ -42,7 +43,9 @@ export interface SplitEvaluationOptions {
 }
 
 function sessionFactory(subject: ModelUnderTest): () => DecodeSession | PairedSession {
-  return subject.steer ? () => subject.model.createPairedSession() : () => subject.model.createSession();
+  return subject.steer
+    ? () => steeringSession(subject.model, { lazyBase: subject.steer!.lazyBase })
+    : () => subject.model.createSession();
 }
 
 /** Multiple-choice rows: greedy template answers (the headline) and choice likelihoods. */

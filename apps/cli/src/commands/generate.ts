@@ -1,4 +1,4 @@
-import { SvdecodeError } from '@svdecode/core';
+import { SvdecodeError, steeringSession } from '@svdecode/core';
 import { generate, type Strategy } from '@svdecode/sampler';
 import { encodePrompt } from '../encode.js';
 import { interruptSignal } from '../interrupt.js';
@@ -18,6 +18,8 @@ export interface GenerateFlags extends CommonFlags, SteeringFlags {
   seed: number;
   maxNewTokens: number;
   backend: BackendChoice;
+  /** false with --no-lazy-base */
+  lazyBase: boolean;
 }
 
 /** Decodes one prompt, plain or steered; streams the text, or prints one JSON object with --json. */
@@ -32,7 +34,7 @@ export async function generateCommand(flags: GenerateFlags): Promise<void> {
     const { tokenizer } = opened;
     const promptIds = encodePrompt(tokenizer, flags.prompt);
     const session = steering
-      ? requirePaired(opened, 'steering').createPairedSession()
+      ? steeringSession(requirePaired(opened, 'steering'), { lazyBase: flags.lazyBase })
       : opened.model.createSession();
     const stream = generate(session, promptIds, {
       strategy: flags.strategy,
@@ -65,6 +67,7 @@ export async function generateCommand(flags: GenerateFlags): Promise<void> {
           alpha: steering?.alpha ?? null,
           steering: steering?.source ?? null,
           backend: opened.backend,
+          baseSkipped: result.baseSkipped,
         })}\n`,
       );
     } else if (flags.strategy === 'beam') {
