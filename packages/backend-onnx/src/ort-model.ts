@@ -3,9 +3,8 @@ import {
   type CausalLM,
   checkTokens,
   type DecodeSession,
-  type ModelInfo,
   type LazyPairedSession,
-  lazyPairSessions,
+  type ModelInfo,
   type PairedCausalLM,
   type PairedLogits,
   type PairedSession,
@@ -237,9 +236,12 @@ export class PairedOnnxCausalLM extends OnnxCausalLM implements PairedCausalLM {
     return new OrtPairedSession(this);
   }
 
-  /** Lazy base decoding: one-row sessions at adapter scale 0 (base) and 1 (adapted). */
+  /**
+   * Lazy base decoding: eager steps run base and adapted rows together (as `createPairedSession`);
+   * adapted-only steps run one row, and the base row catches up in one run when a step needs it.
+   */
   createLazyPairedSession(): LazyPairedSession {
-    return lazyPairSessions(new OrtPlainSession(this, [0]), new OrtPlainSession(this, [1]));
+    return new OrtLazyPairedSession(this);
   }
 
   async scorePaired(tokens: ArrayLike<number>): Promise<PairedLogits> {
@@ -330,6 +332,164 @@ class OrtPlainSession extends OrtStepper implements DecodeSession {
   fork(): OrtPlainSession {
     this.checkForkable();
     return new OrtPlainSession(this.model, this.rowScale, this);
+  }
+}
+
+/** Row `row` of a [rows, ...] cache tensor, as a one-row tensor (a copy). */
+function cacheRow(t: ort.Tensor, row: number): ort.Tensor {
+  const rows = t.dims[0]!;
+  const data = t.data as Float32Array | Uint16Array;
+  const stride = data.length / rows;
+  return new ort.Tensor(t.type as 'float32', data.slice(row * stride, (row + 1) * stride) as Float32Array, [
+    1,
+    ...t.dims.slice(1),
+  ]);
+}
+
+/** Two one-row cache tensors of the same length as one [2, ...] tensor. */
+function stackRows(a: ort.Tensor, b: ort.Tensor): ort.Tensor {
+  const da = a.data as Float32Array | Uint16Array;
+  const out = new (da.constructor as Float32ArrayConstructor)(da.length * 2);
+  out.set(da as Float32Array, 0);
+  out.set(b.data as Float32Array, da.length);
+  return new ort.Tensor(a.type as 'float32', out, [2, ...a.dims.slice(1)]);
+}
+
+/**
+ * A lazy paired session on a paired export. Joint: one [2, ...] cache, base and adapted rows in one
+ * run (the eager step). Split: one-row caches, the base one behind by `pending` tokens. It splits on
+ * the first adapted-only step and joins again on the first eager step with nothing pending.
+ */
+class OrtLazyPairedSession implements LazyPairedSession {
+  #joint: ort.Tensor[] | undefined;
+  #base: ort.Tensor[] | undefined;
+  #adapted: ort.Tensor[] | undefined;
+  #pending: number[] = [];
+  #lastBase: Float32Array | undefined;
+  #length = 0;
+  #disposed = false;
+
+  constructor(
+    private readonly model: PairedOnnxCausalLM,
+    from?: OrtLazyPairedSession,
+  ) {
+    if (from) {
+      // onnxruntime outputs are never written in place: forks share them
+      this.#joint = from.#joint;
+      this.#base = from.#base;
+      this.#adapted = from.#adapted;
+      this.#pending = [...from.#pending];
+      this.#lastBase = from.#lastBase;
+      this.#length = from.#length;
+    }
+    model.liveSessions++;
+  }
+
+  get vocabSize(): number {
+    return this.model.vocabSize;
+  }
+
+  get length(): number {
+    return this.#length;
+  }
+
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  get baseBehind(): number {
+    return this.#pending.length;
+  }
+
+  #check(what: string, tokens?: ArrayLike<number>): void {
+    if (this.#disposed) throw new SvdecodeError('SESSION_DISPOSED', `${what}() on a disposed session`);
+    if (tokens) checkTokens(tokens, this.model.vocabSize);
+  }
+
+  #last(logits: Float32Array, row: number, seq: number): Float32Array {
+    const V = this.model.vocabSize;
+    return logits.slice((row * seq + seq - 1) * V, (row * seq + seq) * V);
+  }
+
+  #split(): void {
+    if (!this.#joint) return;
+    this.#base = this.#joint.map((t) => cacheRow(t, 0));
+    this.#adapted = this.#joint.map((t) => cacheRow(t, 1));
+    this.#joint = undefined;
+  }
+
+  async #runBase(tokens: number[]): Promise<Float32Array> {
+    const past = this.#length - this.#pending.length;
+    const { logits, present } = await this.model.run(tokens, 1, past, this.#base, [0]);
+    this.#base = present;
+    return this.#last(logits, 0, tokens.length);
+  }
+
+  async append(tokens: ArrayLike<number>): Promise<PairedLogits> {
+    this.#check('append', tokens);
+    const ids = Array.from(tokens);
+    const split = this.#base !== undefined || this.#adapted !== undefined;
+    if (split && this.#pending.length > 0) {
+      // the base row catches up and takes this step in the same run; the adapted row one step
+      const base = await this.#runBase([...this.#pending, ...ids]);
+      const { logits, present } = await this.model.run(ids, 1, this.#length, this.#adapted, [1]);
+      this.#adapted = present;
+      this.#pending = [];
+      this.#length += ids.length;
+      this.#lastBase = base;
+      return { base, adapted: this.#last(logits, 0, ids.length) };
+    }
+    if (split) {
+      this.#joint = this.#base!.map((t, i) => stackRows(t, this.#adapted![i]!));
+      this.#base = undefined;
+      this.#adapted = undefined;
+    }
+    const { logits, present } = await this.model.run(ids, 2, this.#length, this.#joint, [0, 1]);
+    this.#joint = present;
+    this.#length += ids.length;
+    const base = this.#last(logits, 0, ids.length);
+    this.#lastBase = base;
+    return { base, adapted: this.#last(logits, 1, ids.length) };
+  }
+
+  async appendAdapted(tokens: ArrayLike<number>): Promise<Float32Array> {
+    this.#check('appendAdapted', tokens);
+    const ids = Array.from(tokens);
+    if (this.#length === 0 && !this.#joint) {
+      this.#base = [];
+      this.#adapted = undefined;
+    } else this.#split();
+    const { logits, present } = await this.model.run(ids, 1, this.#length, this.#adapted, [1]);
+    this.#adapted = present;
+    this.#pending.push(...ids);
+    this.#length += ids.length;
+    this.#lastBase = undefined;
+    return this.#last(logits, 0, ids.length);
+  }
+
+  async catchUpBase(): Promise<Float32Array> {
+    this.#check('catchUpBase');
+    if (this.#pending.length === 0) {
+      if (!this.#lastBase)
+        throw new SvdecodeError('BAD_ARGUMENT', 'catchUpBase() before any token was appended');
+      return this.#lastBase;
+    }
+    const base = await this.#runBase(this.#pending);
+    this.#pending = [];
+    this.#lastBase = base;
+    return base;
+  }
+
+  fork(): OrtLazyPairedSession {
+    this.#check('fork');
+    return new OrtLazyPairedSession(this.model, this);
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#joint = this.#base = this.#adapted = undefined;
+    this.model.liveSessions--;
   }
 }
 

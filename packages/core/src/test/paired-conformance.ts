@@ -155,6 +155,30 @@ export function describePairedCausalLMConformance(
         session.dispose();
       }
       await expectCode(lazy.appendAdapted([0]), 'SESSION_DISPOSED');
+      // every transition between eager and adapted-only steps, checked against full scoring
+      const mixed = model.createLazyPairedSession();
+      await mixed.appendAdapted(prompt);
+      const rowAt = (t: number) => ({
+        base: rowOf(full.base, t, vocab),
+        adapted: rowOf(full.adapted, t, vocab),
+      });
+      expect(maxAbsDiff(await mixed.catchUpBase(), rowAt(prompt.length - 1).base)).toBeLessThanOrEqual(tol);
+      const steps: Array<'eager' | 'adapted'> = ['eager', 'adapted', 'eager', 'eager'];
+      for (const [i, kind] of steps.entries()) {
+        const t = prompt.length + i;
+        const want = rowAt(t);
+        if (kind === 'eager') {
+          const got = await mixed.append([continuation[i]!]);
+          expect(maxAbsDiff(got.base, want.base)).toBeLessThanOrEqual(tol);
+          expect(maxAbsDiff(got.adapted, want.adapted)).toBeLessThanOrEqual(tol);
+        } else {
+          expect(maxAbsDiff(await mixed.appendAdapted([continuation[i]!]), want.adapted)).toBeLessThanOrEqual(
+            tol,
+          );
+          expect(maxAbsDiff(await mixed.catchUpBase(), want.base)).toBeLessThanOrEqual(tol);
+        }
+      }
+      mixed.dispose();
     });
 
     it('a disposed paired session refuses work; bad tokens get stable codes', async () => {
