@@ -27,8 +27,10 @@ export interface BenchEntry {
   runs?: number;
   target?: string;
   group?: string;
-  /** Plot series name and x value (for tokens/s against sequence length). */
+  /** Plot series name and x value (a point of a figure in the report). */
   series?: string;
   x?: number;
+  /** The figure the point belongs to (default 'decode-vs-length'; see PLOTS in tooling/scripts/bench.mjs). */
+  plot?: string;
 }
 export declare function record(entry: BenchEntry): void;

@@ -38,19 +38,23 @@ export function generateRoute(app: FastifyInstance, ctx: RequestContext): void {
       const topTokens = body.top_tokens ?? 5;
       const named = (list: TokenProb[] | undefined) =>
         list?.map((t) => ({ token: t.token, text: tokenizer.decode([t.token]), prob: t.prob }));
-      const stream = generate(steer ? steeringSession(adapted) : adapted.createSession(), prompt, {
-        strategy: body.strategy ?? 'greedy',
-        temperature: body.temperature,
-        topK: body.top_k,
-        topP: body.top_p,
-        seed: body.seed,
-        maxNewTokens: body.max_new_tokens ?? 32,
-        topTokens,
-        eosTokenIds: tokenizer.eosTokenIds,
-        tokenizer,
-        steer: steer ?? false,
-        signal: controller.signal,
-      });
+      const stream = generate(
+        steer ? steeringSession(adapted, { lazyBase: body.lazy_base }) : adapted.createSession(),
+        prompt,
+        {
+          strategy: body.strategy ?? 'greedy',
+          temperature: body.temperature,
+          topK: body.top_k,
+          topP: body.top_p,
+          seed: body.seed,
+          maxNewTokens: body.max_new_tokens ?? 32,
+          topTokens,
+          eosTokenIds: tokenizer.eosTokenIds,
+          tokenizer,
+          steer: steer ?? false,
+          signal: controller.signal,
+        },
+      );
       send('start', {
         promptTokens: prompt.length,
         steer: steer !== undefined,
@@ -66,7 +70,9 @@ export function generateRoute(app: FastifyInstance, ctx: RequestContext): void {
           token: event.token,
           text: event.text ?? '',
           logprob: event.logprob,
+          // null on a step that did without the base model (lazy base decoding)
           kl: event.kl ?? null,
+          baseRan: event.baseRan ?? null,
           top: topTokens > 0 ? { before: named(event.top?.before), after: named(event.top?.after) } : null,
         });
       }
@@ -76,6 +82,7 @@ export function generateRoute(app: FastifyInstance, ctx: RequestContext): void {
         tokens: result.tokens.length,
         finishReason: result.finishReason,
         mu: result.mu,
+        baseSkipped: result.baseSkipped,
       });
     } catch (error) {
       send('error', {

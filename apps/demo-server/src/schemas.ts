@@ -43,6 +43,7 @@ export function generateSchema(limits: Limits) {
       seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
       max_new_tokens: { type: 'integer', minimum: 1, maximum: limits.maxNewTokens },
       top_tokens: { type: 'integer', minimum: 0, maximum: 20 },
+      lazy_base: { type: 'boolean' },
     },
   } as const;
 }
@@ -78,6 +79,8 @@ export interface GenerateBody {
   seed?: number;
   max_new_tokens?: number;
   top_tokens?: number;
+  /** false: run the base model every steered step (a KL for every token). */
+  lazy_base?: boolean;
 }
 
 export interface ScoreBody {

@@ -59,12 +59,36 @@ describe('routes', () => {
       expect(top.before).toHaveLength(3);
       expect(top.after.length).toBeGreaterThan(0);
       expect(top.before[0]!.prob).toBeGreaterThanOrEqual(top.before[1]!.prob);
-      expect(typeof t.data.kl).toBe('number');
+      // the base model ran (and a KL was measured) unless lazy base decoding skipped the step
+      expect(typeof t.data.baseRan).toBe('boolean');
+      expect(typeof t.data.kl).toBe(t.data.baseRan ? 'number' : 'object');
     }
     const done = events.at(-1)!;
     expect(done.event).toBe('done');
     expect(done.data.text).toBe(tokens.map((t) => t.data.text).join(''));
+    expect(done.data.baseSkipped).toBeCloseTo(
+      tokens.filter((t) => !t.data.baseRan).length / tokens.length,
+      10,
+    );
     expect(setup.liveSessions()).toBe(0);
+  });
+
+  it('lazy_base: false runs the base model every step: a KL on every token, nothing skipped', async () => {
+    const r = await post('/v1/generate', {
+      prompt: 'The capital of Georgia is',
+      max_new_tokens: 6,
+      lazy_base: false,
+    });
+    const events = parseEvents(r.body);
+    const tokens = events.filter((e) => e.event === 'token');
+    expect(tokens.length).toBeGreaterThan(0);
+    for (const t of tokens) {
+      expect(t.data.baseRan).toBe(true);
+      expect(typeof t.data.kl).toBe('number');
+    }
+    expect(events.at(-1)!.data.baseSkipped).toBe(0);
+    const bad = await post('/v1/generate', { prompt: 'x', lazy_base: 'sometimes' });
+    expect(bad.statusCode).toBe(400);
   });
 
   it('steer: false decodes PEFT alone (before == after); mu: 0 steers with the identity', async () => {

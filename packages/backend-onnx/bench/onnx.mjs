@@ -1,6 +1,7 @@
 // ONNX backend benchmark, one run, same exported model (random Llama, 51.7M parameters): greedy
 // tokens/s of our onnxruntime backend vs transformers.js on the same directory; steered decoding
-// with the paired export vs plain adapted decoding; the tfjs backend on the same weights.
+// with the paired export vs plain adapted decoding; lazy base vs eager steered decoding (random init:
+// the worst case, the base is needed every step); the tfjs backend on the same weights.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ const NEW = 48;
 const ROUNDS = 11;
 const prompt = Array.from({ length: 16 }, (_, i) => 3 + ((i * 7919) % 30000));
 const root = await mkdtemp(join(tmpdir(), 'svdecode-onnx-bench-'));
+const lazySkipped = [];
 try {
   const tfjs = await randomLlama({
     vocabSize: 32000,
@@ -58,6 +60,15 @@ try {
       generateAll(merged.createSession(), prompt, { maxNewTokens: NEW }),
     'onnx, steered (paired export)': () =>
       generateAll(paired.createPairedSession(), prompt, { maxNewTokens: NEW, steer: { mu: 0.5 } }),
+    // random init: no step has a one-token confident set, so the base runs every step (the worst case)
+    'onnx, steered, lazy base (paired export)': async () => {
+      const r = await generateAll(paired.createLazyPairedSession(), prompt, {
+        maxNewTokens: NEW,
+        steer: { mu: 0.5 },
+      });
+      lazySkipped.push(r.baseSkipped);
+      return r;
+    },
     'onnx, steered (unpaired: base + merged sessions)': () =>
       generateAll(pairSessions(plain.createSession(), merged.createSession()), prompt, {
         maxNewTokens: NEW,
@@ -99,6 +110,9 @@ try {
   entry('onnx, plain adapted (merged LoRA)');
   entry('onnx, steered (paired export)', 'onnx, plain adapted (merged LoRA)', '>= 0.75');
   entry('onnx, steered (unpaired: base + merged sessions)', 'onnx, plain adapted (merged LoRA)');
+  // the worst case for lazy base decoding: every step needs the base
+  entry('onnx, steered, lazy base (paired export)', 'onnx, steered (paired export)', '>= 0.97');
+  const skipped = lazySkipped.reduce((a, x) => a + x, 0) / lazySkipped.length;
   entry('tfjs-wasm, greedy', 'onnx (ours), greedy');
   console.log(
     `ONNX benchmark — random Llama 51.7M params, 16-token prompt + ${NEW} new tokens, median of ${ROUNDS} rounds — onnxruntime-node 1.30 CPU, ${machine()}\n`,
@@ -109,6 +123,9 @@ try {
   );
   console.log(
     `steered (paired) / plain adapted: ${(tps['onnx, steered (paired export)'] / tps['onnx, plain adapted (merged LoRA)']).toFixed(2)}x (target >= 0.75)`,
+  );
+  console.log(
+    `lazy base / eager steered (random init, base skipped on ${(100 * skipped).toFixed(1)} % of steps): ${(tps['onnx, steered, lazy base (paired export)'] / tps['onnx, steered (paired export)']).toFixed(3)}x (target >= 0.97)`,
   );
   console.log(`onnx / tfjs-wasm: ${(tps['onnx (ours), greedy'] / tps['tfjs-wasm, greedy']).toFixed(2)}x`);
   await peer.dispose();

@@ -3,6 +3,7 @@ import {
   type CausalLM,
   checkTokens,
   type DecodeSession,
+  LazyBaseCosts,
   type LazyPairedSession,
   type ModelInfo,
   type PairedCausalLM,
@@ -232,6 +233,9 @@ export class OnnxCausalLM implements CausalLM {
  * so base (scale 0) and adapted (scale 1) logits come from one run of two rows.
  */
 export class PairedOnnxCausalLM extends OnnxCausalLM implements PairedCausalLM {
+  /** Lazy decoding's running cost estimates, shared by this model's lazy sessions. */
+  readonly lazyCosts = new LazyBaseCosts();
+
   createPairedSession(): PairedSession {
     return new OrtPairedSession(this);
   }
@@ -368,6 +372,7 @@ class OrtLazyPairedSession implements LazyPairedSession {
   #lastBase: Float32Array | undefined;
   #length = 0;
   #disposed = false;
+  readonly costs: LazyBaseCosts;
 
   constructor(
     private readonly model: PairedOnnxCausalLM,
@@ -382,6 +387,7 @@ class OrtLazyPairedSession implements LazyPairedSession {
       this.#lastBase = from.#lastBase;
       this.#length = from.#length;
     }
+    this.costs = model.lazyCosts;
     model.liveSessions++;
   }
 

@@ -19,6 +19,10 @@ export const ERROR_CODES = {
   TOKEN_OUT_OF_RANGE: { kind: 'input', hint: 'Token ids must lie in [0, vocabSize).' },
   CONTEXT_OVERFLOW: { kind: 'input', hint: 'Shorten the prompt or lower the number of new tokens.' },
   SESSION_DISPOSED: { kind: 'usage', hint: 'Create or fork a new session; a disposed one cannot be used.' },
+  LAZY_BASE_UNSUPPORTED: {
+    kind: 'usage',
+    hint: 'The base session cannot prefill into an existing cache; decode eagerly (lazyBase: false, --no-lazy-base).',
+  },
   // backend registry
   UNKNOWN_BACKEND: { kind: 'usage', hint: 'Pick one of the registered backends (see `svdecode info`).' },
   NO_BACKEND: {

@@ -1,5 +1,6 @@
 export type { ErrorCode, ErrorKind, SvdecodeErrorOptions } from './errors.js';
 export { ERROR_CODES, isSvdecodeError, SvdecodeError } from './errors.js';
+export { LazyBaseCosts, type LazyStepKind } from './lazy-costs.js';
 export { lazyPairSessions } from './lazy-paired.js';
 export type { CausalLM, DecodeSession, ModelInfo } from './model.js';
 export { pairModels, steeringSession } from './pair-models.js';

@@ -1,4 +1,5 @@
 import { SvdecodeError } from './errors.js';
+import { LazyBaseCosts } from './lazy-costs.js';
 import type { DecodeSession } from './model.js';
 import type { LazyPairedSession, PairedLogits } from './paired.js';
 import { checkSameVocab, checkTokens } from './validate.js';
@@ -16,6 +17,7 @@ class SplitLazyPair implements LazyPairedSession {
   constructor(
     private readonly base: DecodeSession,
     private readonly adapted: DecodeSession,
+    readonly costs: LazyBaseCosts,
     pending: number[] = [],
     lastBase?: Float32Array,
   ) {
@@ -76,7 +78,7 @@ class SplitLazyPair implements LazyPairedSession {
     this.#check('fork');
     const base = this.base.fork();
     try {
-      return new SplitLazyPair(base, this.adapted.fork(), [...this.#pending], this.#lastBase);
+      return new SplitLazyPair(base, this.adapted.fork(), this.costs, [...this.#pending], this.#lastBase);
     } catch (error) {
       base.dispose();
       throw error;
@@ -91,13 +93,27 @@ class SplitLazyPair implements LazyPairedSession {
   }
 }
 
-/** Two sessions at the same position as a `LazyPairedSession`. VOCAB_MISMATCH when vocabularies differ. */
-export function lazyPairSessions(base: DecodeSession, adapted: DecodeSession): LazyPairedSession {
+/**
+ * Two sessions at the same position as a `LazyPairedSession`. VOCAB_MISMATCH when vocabularies
+ * differ. Pass one `costs` for all the pairs of the same two models, so that what one generation
+ * measured informs the next.
+ */
+export function lazyPairSessions(
+  base: DecodeSession,
+  adapted: DecodeSession,
+  costs: LazyBaseCosts = new LazyBaseCosts(),
+): LazyPairedSession {
+  if (base.prefillsIntoCache === false) {
+    throw new SvdecodeError(
+      'LAZY_BASE_UNSUPPORTED',
+      'lazy base decoding needs a base session that can prefill several tokens into an existing cache',
+    );
+  }
   if (base.length !== adapted.length) {
     throw new SvdecodeError(
       'BAD_ARGUMENT',
       `sessions to pair must be at the same position (${base.length} vs ${adapted.length})`,
     );
   }
-  return new SplitLazyPair(base, adapted);
+  return new SplitLazyPair(base, adapted, costs);
 }

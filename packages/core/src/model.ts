@@ -24,6 +24,12 @@ export interface DecodeSession {
   /** Tokens consumed so far. */
   readonly length: number;
   readonly disposed: boolean;
+  /**
+   * False when `append` takes several tokens only on an empty session: the backend cannot prefill
+   * into an existing cache. Lazy base decoding needs that (the base model catches up on several
+   * tokens at once); absent means true.
+   */
+  readonly prefillsIntoCache?: boolean;
   append(tokens: ArrayLike<number>): Promise<Float32Array>;
   fork(): DecodeSession;
   dispose(): void;

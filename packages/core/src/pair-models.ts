@@ -1,3 +1,5 @@
+import { SvdecodeError } from './errors.js';
+import { LazyBaseCosts } from './lazy-costs.js';
 import { lazyPairSessions } from './lazy-paired.js';
 import type { CausalLM, DecodeSession, ModelInfo } from './model.js';
 import {
@@ -12,6 +14,7 @@ import { checkSameVocab } from './validate.js';
 class TwoModelPair implements PairedCausalLM {
   readonly info: ModelInfo;
   readonly vocabSize: number;
+  readonly #costs = new LazyBaseCosts();
 
   constructor(
     private readonly base: CausalLM,
@@ -32,10 +35,13 @@ class TwoModelPair implements PairedCausalLM {
 
   createPairedSession(): PairedSession {
     const base = this.base.createSession();
+    let adapted: DecodeSession | undefined;
     try {
-      return pairSessions(base, this.adapted.createSession());
+      adapted = this.adapted.createSession();
+      return pairSessions(base, adapted);
     } catch (error) {
       base.dispose();
+      adapted?.dispose();
       throw error;
     }
   }
@@ -47,10 +53,13 @@ class TwoModelPair implements PairedCausalLM {
 
   createLazyPairedSession(): LazyPairedSession {
     const base = this.base.createSession();
+    let adapted: DecodeSession | undefined;
     try {
-      return lazyPairSessions(base, this.adapted.createSession());
+      adapted = this.adapted.createSession();
+      return lazyPairSessions(base, adapted, this.#costs);
     } catch (error) {
       base.dispose();
+      adapted?.dispose();
       throw error;
     }
   }
@@ -58,12 +67,22 @@ class TwoModelPair implements PairedCausalLM {
 
 /**
  * The paired session steered decoding should use: lazy (the base model runs only on the steps that
- * need it) when the model has one and `lazyBase` is not false, else the eager one.
+ * need it) when the model has one and `lazyBase` is not false, else the eager one. A model whose
+ * lazy session cannot be made (LAZY_BASE_UNSUPPORTED: its base cannot prefill into an existing
+ * cache) falls back to the eager session, and `onFallback` hears why.
  */
-export function steeringSession(model: PairedCausalLM, options: { lazyBase?: boolean } = {}): PairedSession {
-  return options.lazyBase !== false && model.createLazyPairedSession
-    ? model.createLazyPairedSession()
-    : model.createPairedSession();
+export function steeringSession(
+  model: PairedCausalLM,
+  options: { lazyBase?: boolean | 'always'; onFallback?: (error: SvdecodeError) => void } = {},
+): PairedSession {
+  if (options.lazyBase === false || !model.createLazyPairedSession) return model.createPairedSession();
+  try {
+    return model.createLazyPairedSession();
+  } catch (error) {
+    if (!(error instanceof SvdecodeError && error.code === 'LAZY_BASE_UNSUPPORTED')) throw error;
+    options.onFallback?.(error);
+    return model.createPairedSession();
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { SvdecodeError } from './errors.js';
+import type { LazyBaseCosts } from './lazy-costs.js';
 import type { CausalLM, DecodeSession } from './model.js';
 import { checkSameVocab, checkTokens } from './validate.js';
 
@@ -33,6 +34,8 @@ export interface PairedSession {
 export interface LazyPairedSession extends PairedSession {
   /** Tokens the adapted model has seen and the base model not yet. */
   readonly baseBehind: number;
+  /** The decoder's running cost estimates, shared by the lazy sessions of one model and their forks. */
+  readonly costs: LazyBaseCosts;
   appendAdapted(tokens: ArrayLike<number>): Promise<Float32Array>;
   catchUpBase(): Promise<Float32Array>;
   fork(): LazyPairedSession;

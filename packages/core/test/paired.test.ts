@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SvdecodeError } from '../src/errors.js';
 import { lazyPairSessions } from '../src/lazy-paired.js';
+import type { CausalLM, DecodeSession } from '../src/model.js';
 import { pairModels, steeringSession } from '../src/pair-models.js';
 import { isLazyPaired, isPaired, pairSessions } from '../src/paired.js';
 import { createToyModel, describePairedCausalLMConformance, maxAbsDiff } from '../src/test/index.js';
@@ -86,5 +87,60 @@ describe('lazyPairSessions and steeringSession', () => {
     const pair = pairModels(base, adapted);
     expect(isLazyPaired(steeringSession(pair))).toBe(true);
     expect(isLazyPaired(steeringSession(pair, { lazyBase: false }))).toBe(false);
+  });
+});
+
+describe('lazy base fallback', () => {
+  /** A model whose sessions, like some backends', take several tokens only on an empty cache. */
+  function oneTokenAfterPrefill(model: ReturnType<typeof createToyModel>): CausalLM {
+    return {
+      info: model.info,
+      vocabSize: model.vocabSize,
+      score: (tokens) => model.score(tokens),
+      createSession: () => {
+        const wrap = (session: DecodeSession): DecodeSession => ({
+          prefillsIntoCache: false,
+          vocabSize: session.vocabSize,
+          get length() {
+            return session.length;
+          },
+          get disposed() {
+            return session.disposed;
+          },
+          append: (tokens) => session.append(tokens),
+          fork: () => wrap(session.fork()),
+          dispose: () => session.dispose(),
+        });
+        return wrap(model.createSession());
+      },
+    };
+  }
+
+  it('refuses a lazy pair (LAZY_BASE_UNSUPPORTED) and steeringSession falls back to eager, saying why', async () => {
+    const base = createToyModel({ vocabSize: 16, seed: 1 });
+    const adapted = createToyModel({ vocabSize: 16, seed: 2 });
+    const limited = oneTokenAfterPrefill(base);
+    const [b0, a0] = [limited.createSession(), adapted.createSession()];
+    const error = (() => {
+      try {
+        lazyPairSessions(b0, a0);
+      } catch (e) {
+        return e;
+      }
+    })();
+    b0.dispose();
+    a0.dispose();
+    expect(error).toBeInstanceOf(SvdecodeError);
+    expect(error).toMatchObject({ code: 'LAZY_BASE_UNSUPPORTED' });
+    expect((error as SvdecodeError).hint).toMatch(/lazyBase: false/);
+    const heard: string[] = [];
+    const session = steeringSession(pairModels(limited, adapted), { onFallback: (e) => heard.push(e.code) });
+    expect(isLazyPaired(session)).toBe(false);
+    expect(heard).toEqual(['LAZY_BASE_UNSUPPORTED']);
+    const { base: b, adapted: a } = await session.append([1, 2]);
+    expect(maxAbsDiff(b, (await base.score([1, 2])).subarray(16))).toBe(0);
+    expect(maxAbsDiff(a, (await adapted.score([1, 2])).subarray(16))).toBe(0);
+    session.dispose();
+    expect(base.liveSessions + adapted.liveSessions).toBe(0); // the refused lazy pair's sessions too
   });
 });

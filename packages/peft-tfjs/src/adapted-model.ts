@@ -2,6 +2,7 @@ import type { TfjsCausalLM } from '@svdecode/backend-tfjs';
 import {
   checkTokens,
   type DecodeSession,
+  LazyBaseCosts,
   type LazyPairedSession,
   type ModelInfo,
   type PairedCausalLM,
@@ -22,6 +23,8 @@ export class AdaptedModel implements PairedCausalLM {
   readonly info: ModelInfo;
   /** Sessions (plain and paired) created and not yet disposed. */
   liveSessions = 0;
+  /** Lazy decoding's running cost estimates, shared by this model's lazy sessions. */
+  readonly lazyCosts = new LazyBaseCosts();
 
   constructor(
     readonly base: TfjsCausalLM,
@@ -260,11 +263,13 @@ class LazyRowSession implements LazyPairedSession {
   #lastBase: Float32Array | undefined;
   #length = 0;
   #disposed = false;
+  readonly costs: LazyBaseCosts;
 
   constructor(
     private readonly model: AdaptedModel,
     from?: LazyRowSession,
   ) {
+    this.costs = model.lazyCosts;
     if (from) {
       this.#joint = cloneState(from.#joint);
       this.#base = cloneState(from.#base);

@@ -72,7 +72,12 @@ export async function* generateBeams(
   const tops = new TopTokens();
 
   const rootLazy = new LazyBase(
-    resolved.steer !== undefined && resolved.lazyBase && root.appendAdapted !== undefined,
+    resolved.steer !== undefined && resolved.lazyBase !== false && root.appendAdapted !== undefined,
+    root.costs,
+    {
+      measure: false, // beams run concurrently: their step times would not be one step's cost
+      always: resolved.lazyBase === 'always' || resolved.steer?.mu === 0,
+    },
   );
   let [steps, skipped] = [0, 0];
   try {

@@ -42,11 +42,13 @@ export interface GenerateOptions {
   /** How many top tokens (before and after steering) each step event carries (default 0: none; costs two O(V) passes per step). */
   topTokens?: number;
   /**
-   * Lazy base decoding (default true): with a `LazyPairedSession`, the base model runs only on the
-   * steps whose steered distribution depends on it, catching up on the tokens it missed in one
-   * forward. Same tokens as eager decoding; false runs the base model every step.
+   * Lazy base decoding (default true): with a `LazyPairedSession`, the base model may skip the steps
+   * whose steered distribution does not depend on it, catching up on the tokens it missed in one
+   * forward when a step needs it; it does so where the model's measured costs say the skipped run
+   * pays for the catch-up. 'always' skips every step it can (tests, benchmarks). Same tokens as
+   * eager decoding whatever the setting; false runs the base model every step.
    */
-  lazyBase?: boolean;
+  lazyBase?: boolean | 'always';
   /** Leave the session undisposed at the end (default false: generate owns it). */
   keepSession?: boolean;
 }
@@ -67,7 +69,13 @@ export interface ResolvedOptions {
   stopStrings: readonly string[];
   topTokens: number;
   steer: SteerStage | undefined;
-  lazyBase: boolean;
+  lazyBase: boolean | 'always';
+}
+
+function checkLazyBase(value: GenerateOptions['lazyBase']): boolean | 'always' {
+  if (value === undefined) return true;
+  if (value === true || value === false || value === 'always') return value;
+  return bad('lazyBase', "must be true, false or 'always'", value);
 }
 
 export function resolveOptions(options: GenerateOptions): ResolvedOptions {
@@ -99,7 +107,7 @@ export function resolveOptions(options: GenerateOptions): ResolvedOptions {
     stopStrings,
     topTokens,
     steer: options.steer ? new SteerStage(options.steer) : undefined,
-    lazyBase: options.lazyBase ?? true,
+    lazyBase: checkLazyBase(options.lazyBase),
   };
 }
 

@@ -22,7 +22,10 @@ export async function* generateSequential(
   let finishReason: FinishReason = 'length';
   // lazy base decoding: the base model runs only on the steps whose steered distribution needs it
   const lazy = new LazyBase(
-    resolved.steer !== undefined && resolved.lazyBase && session.appendAdapted !== undefined,
+    resolved.steer !== undefined && resolved.lazyBase !== false && session.appendAdapted !== undefined,
+    session.costs,
+    // mu = 0 never needs the base: skip it from the prompt on
+    { always: resolved.lazyBase === 'always' || resolved.steer?.mu === 0 },
   );
   try {
     let logits = await lazy.append(session, prompt);

@@ -1,4 +1,11 @@
-import { type DecodeSession, isLazyPaired, type PairedSession, SvdecodeError } from '@svdecode/core';
+import {
+  type DecodeSession,
+  isLazyPaired,
+  type LazyBaseCosts,
+  type LazyStepKind,
+  type PairedSession,
+  SvdecodeError,
+} from '@svdecode/core';
 import type { ResolvedOptions } from './options.js';
 
 /** One decoding step's raw logits: the adapted model's, and the base model's when paired. */
@@ -15,6 +22,8 @@ export interface Stepper {
   appendAdapted?(tokens: ArrayLike<number>): Promise<StepLogits>;
   /** Lazy paired sessions only: the base model's logits now, after it catches up. */
   catchUpBase?(): Promise<Float32Array>;
+  /** Lazy paired sessions only: the model's running cost estimates. */
+  costs?: LazyBaseCosts;
   fork(): Stepper;
   dispose(): void;
 }
@@ -36,46 +45,92 @@ export function toStepper(session: DecodeSession | PairedSession): Stepper {
       base: undefined,
     });
     stepper.catchUpBase = () => session.catchUpBase();
+    stepper.costs = session.costs;
   }
   return stepper;
 }
 
+export interface LazyBaseOptions {
+  /** Whether step times feed the cost estimates (default true; not while beams run concurrently). */
+  measure?: boolean;
+  /** Skip the base on every step that allows it, prompt included, whatever the costs. */
+  always?: boolean;
+}
+
 /**
  * Lazy base decoding for one session: which append to use next, and the base logits a step needs.
- * Steps after a skipped one append to the adapted model alone (confident runs tend to continue);
- * the others append eagerly, so a step that needs the base model rarely waits for a catch-up.
+ * The prompt goes in eagerly. After a step that did not need the base model, the next one runs on
+ * the adapted model alone when the model's running cost estimates say the run it starts pays for
+ * the catch-up (`LazyBaseCosts`); once the base is behind, steps stay adapted-only until one needs
+ * it. Which way a step runs never changes its logits, only its cost.
  */
 export class LazyBase {
   skipped = 0;
   steps = 0;
-  #lastSkipped: boolean;
+  #nextLazy = false;
+  #lastFree = false;
+  /** The base model is behind the adapted one. */
+  #behind = false;
+  /** The last step ended with a catch-up. */
+  #caughtUp = false;
 
   constructor(
     readonly active: boolean,
-    lastSkipped = true,
+    private readonly costs: LazyBaseCosts | undefined,
+    private readonly options: LazyBaseOptions = {},
   ) {
-    this.#lastSkipped = lastSkipped;
+    // the prompt goes in lazily when no step will need the base, or when asked to skip all it can
+    this.#nextLazy = options.always === true;
   }
 
   /** A copy for a forked session (beam search). */
   fork(): LazyBase {
-    const copy = new LazyBase(this.active, this.#lastSkipped);
+    const copy = new LazyBase(this.active, this.costs, this.options);
+    copy.#nextLazy = this.#nextLazy;
+    copy.#lastFree = this.#lastFree;
+    copy.#behind = this.#behind;
+    copy.#caughtUp = this.#caughtUp;
     return copy;
   }
 
-  append(session: Stepper, tokens: ArrayLike<number>): Promise<StepLogits> {
-    return this.active && this.#lastSkipped ? session.appendAdapted!(tokens) : session.append(tokens);
+  async append(session: Stepper, tokens: ArrayLike<number>): Promise<StepLogits> {
+    if (!this.active) return session.append(tokens);
+    const lazy = this.#nextLazy;
+    const kind: LazyStepKind = lazy
+      ? this.#behind
+        ? 'adapted'
+        : 'firstAdapted'
+      : this.#caughtUp
+        ? 'eagerAfterCatchUp'
+        : 'eager';
+    const started = performance.now();
+    const out = lazy ? await session.appendAdapted!(tokens) : await session.append(tokens);
+    if (this.options.measure !== false && tokens.length === 1)
+      this.costs!.observe(kind, performance.now() - started);
+    this.#behind = lazy;
+    this.#caughtUp = false;
+    return out;
   }
 
   /** The logits of this step, with the base model's when the steer stage needs them. */
   async complete(session: Stepper, logits: StepLogits, resolved: ResolvedOptions): Promise<StepLogits> {
+    if (!this.active) return logits;
+    const costs = this.costs!;
+    const needed = resolved.steer!.needsBase(logits.adapted);
+    if (this.#lastFree) costs.observeContinuation(!needed);
     let out = logits;
-    if (this.active && !logits.base && resolved.steer!.needsBase(logits.adapted))
+    if (needed && !logits.base) {
+      const started = performance.now();
       out = { adapted: logits.adapted, base: await session.catchUpBase!() };
-    const skipped = this.active && !out.base;
+      if (this.options.measure !== false) costs.observe('catchUp', performance.now() - started);
+      this.#behind = false;
+      this.#caughtUp = true;
+    }
     this.steps++;
-    if (skipped) this.skipped++;
-    this.#lastSkipped = skipped;
+    if (!out.base) this.skipped++;
+    this.#lastFree = !needed;
+    // a base already behind owes its catch-up anyway: stay adapted-only until a step needs it
+    this.#nextLazy = !needed && (this.#behind || this.options.always === true || costs.lazyPays());
     return out;
   }
 }

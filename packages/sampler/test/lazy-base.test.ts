@@ -1,6 +1,6 @@
 // Lazy base decoding: the base model runs only on steps whose steered distribution depends on it;
 // the tokens, log-probabilities and beam scores are those of eager decoding.
-import { lazyPairSessions, pairSessions } from '@svdecode/core';
+import { LazyBaseCosts, lazyPairSessions, pairSessions } from '@svdecode/core';
 import { createToyModel, FunctionModel } from '@svdecode/core/test';
 import { describe, expect, it } from 'vitest';
 import { type GenerateOptions, generate, generateAll, type StepEvent } from '../src/index.js';
@@ -53,7 +53,12 @@ describe('lazy base decoding', () => {
       let ranSteps = 0;
       for (const [k, prompt] of PROMPTS.entries()) {
         for (const mu of [-3, 0.7, 0]) {
-          const options: GenerateOptions = { ...strategy, maxNewTokens: 24, steer: { mu, alpha: 0.3 } };
+          const options: GenerateOptions = {
+            ...strategy,
+            maxNewTokens: 24,
+            steer: { mu, alpha: 0.3 },
+            lazyBase: 'always',
+          };
           const { eager, lazy } = await both(k + 1, prompt, options);
           expect(lazy.tokens).toEqual(eager.tokens);
           expect(lazy.logprob).toBeCloseTo(eager.logprob, 5);
@@ -100,5 +105,39 @@ describe('lazy base decoding', () => {
     expect(eagerOnLazy.baseSkipped).toBe(0);
     const plain = await generateAll(m.adapted.createSession(), [3, 1], { maxNewTokens: 4 });
     expect(plain.baseSkipped).toBeNull();
+  });
+
+  it('by default starts lazy runs only where the measured costs say they pay; same tokens either way', async () => {
+    const m = toyPair(5);
+    // costs of a backend whose paired step is nearly free next to a catch-up: lazy runs never pay
+    const dear = new LazyBaseCosts();
+    for (let i = 0; i < LazyBaseCosts.WARMUP; i++) dear.observe('firstAdapted', 1e6);
+    for (const kind of ['eager', 'eagerAfterCatchUp', 'adapted', 'catchUp'] as const) dear.observe(kind, 1e6);
+    dear.observe('eager', 1);
+    dear.observe('eagerAfterCatchUp', 1);
+    const options: GenerateOptions = { maxNewTokens: 24, steer: { mu: -3, alpha: 0.3 } };
+    const run = (lazyBase: GenerateOptions['lazyBase']) =>
+      generateAll(lazyPairSessions(m.base.createSession(), m.adapted.createSession(), dear), [3, 1, 4], {
+        ...options,
+        lazyBase,
+      });
+    const cautious = await run(true);
+    const always = await run('always');
+    const eager = await run(false);
+    expect(cautious.tokens).toEqual(eager.tokens);
+    expect(always.tokens).toEqual(eager.tokens);
+    expect(always.baseSkipped).toBeGreaterThan(0.2);
+    // at most the exploration runs (one in EXPLORE_EVERY refusals) skip the base
+    expect(cautious.baseSkipped!).toBeLessThan(always.baseSkipped! / 2);
+    expect(m.live()).toBe(0);
+  });
+
+  it('rejects a lazyBase that is not true, false or always', async () => {
+    const m = toyPair(6);
+    const session = m.adapted.createSession();
+    expect(() => generateAll(session, [1], { lazyBase: 'sometimes' as unknown as boolean })).toThrow(
+      expect.objectContaining({ code: 'BAD_ARGUMENT' }),
+    );
+    session.dispose();
   });
 });

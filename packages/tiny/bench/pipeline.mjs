@@ -1,6 +1,8 @@
-// The embedded model end to end: decode tokens/s plain vs steered (paired and unpaired) on tfjs and
-// ONNX, tokens/s against sequence length, peak RSS plain vs steered, warm-start tokens/s per PEFT
-// method, calibration tokens/s. One run, interleaved where compared.
+// The embedded model end to end: decode tokens/s plain vs steered (eager paired, lazy base,
+// unpaired) on tfjs and ONNX with the share of steps that skipped the base model, tokens/s against
+// generated length (plain / eager / lazy), tokens/s against sequence length, peak RSS plain vs
+// steered, warm-start tokens/s per PEFT method, calibration tokens/s. One run, interleaved where
+// compared.
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,7 +31,6 @@ const NEW = 32;
 const GROUP = 'embedded model (3.43M params)';
 const { model, tokenizer } = await loadTiny();
 const adapted = await loadAdapter(model, TINY_DEMO_ADAPTER_DIR, { tokenizer });
-const prompt = [1, ...tokenizer.encode('The capital of Georgia is', { addSpecialTokens: false })];
 const root = await mkdtemp(join(tmpdir(), 'svdecode-tiny-bench-'));
 console.log(`embedded-model pipeline benchmark — ${machine()}\n`);
 
@@ -50,9 +51,27 @@ async function rounds(candidates, n = 7) {
     }),
   );
 }
-const decoded = (r) => r.tokens.length;
-const options = { maxNewTokens: NEW, eosTokenIds: [] };
-const steer = { ...options, steer: { mu: 0.5 } };
+const steer = { steer: { mu: 0.5 } };
+// the workload: capitals questions from the calibration split, NEW free-running tokens each (the
+// answer, then whatever the model writes next), as task prompts look; every call decodes them all
+const questions = (await loadPromptCompletionJsonl(taskFile('capitals-open', 'calibration')))
+  .slice(0, 8)
+  .map((row) => [1, ...tokenizer.encode(row.prompt, { addSpecialTokens: false })]);
+const skipShares = {};
+const decodeAll =
+  (name, makeSession, extra = {}, maxNewTokens = NEW) =>
+  async () => {
+    let tokens = 0;
+    for (const prompt of questions) {
+      const r = await generateAll(makeSession(), prompt, { maxNewTokens, eosTokenIds: [], ...extra });
+      tokens += r.tokens.length;
+      if (r.baseSkipped !== null) {
+        skipShares[name] ??= [];
+        skipShares[name].push(r.baseSkipped);
+      }
+    }
+    return tokens;
+  };
 
 try {
   // ONNX exports of the same base + demo adapter
@@ -66,28 +85,42 @@ try {
   const onnxMerged = await loadOnnxModel(join(root, 'merged'));
   const onnxPaired = await loadOnnxModel(join(root, 'paired'));
 
-  const decode = await rounds({
-    'tfjs plain adapted': async () => decoded(await generateAll(adapted.createSession(), prompt, options)),
-    'tfjs steered, paired': async () =>
-      decoded(await generateAll(adapted.createPairedSession(), prompt, steer)),
-    'tfjs steered, unpaired': async () =>
-      decoded(await generateAll(pairSessions(model.createSession(), adapted.createSession()), prompt, steer)),
-    'onnx plain adapted': async () => decoded(await generateAll(onnxMerged.createSession(), prompt, options)),
-    'onnx steered, paired': async () =>
-      decoded(await generateAll(onnxPaired.createPairedSession(), prompt, steer)),
-    'onnx steered, unpaired': async () =>
-      decoded(
-        await generateAll(pairSessions(onnxBase.createSession(), onnxMerged.createSession()), prompt, steer),
-      ),
-  });
+  const eager = { ...steer, lazyBase: false };
+  // every step that can skip the base does, whatever the costs
+  const always = { ...steer, lazyBase: 'always' };
+  const candidates = {
+    'tfjs plain adapted': () => adapted.createSession(),
+    'tfjs steered, paired': [() => adapted.createPairedSession(), eager],
+    'tfjs steered, lazy base': [() => adapted.createLazyPairedSession(), steer],
+    'tfjs steered, lazy base always': [() => adapted.createLazyPairedSession(), always],
+    'tfjs steered, unpaired': [() => pairSessions(model.createSession(), adapted.createSession()), eager],
+    'onnx plain adapted': () => onnxMerged.createSession(),
+    'onnx steered, paired': [() => onnxPaired.createPairedSession(), eager],
+    'onnx steered, lazy base': [() => onnxPaired.createLazyPairedSession(), steer],
+    'onnx steered, lazy base always': [() => onnxPaired.createLazyPairedSession(), always],
+    'onnx steered, unpaired': [
+      () => pairSessions(onnxBase.createSession(), onnxMerged.createSession()),
+      eager,
+    ],
+  };
+  const decode = await rounds(
+    Object.fromEntries(
+      Object.entries(candidates).map(([name, c]) => [
+        name,
+        Array.isArray(c) ? decodeAll(name, c[0], c[1]) : decodeAll(name, c),
+      ]),
+    ),
+  );
+  const mean = (xs) => xs.reduce((a, x) => a + x, 0) / xs.length;
   const rows = [];
   for (const [name, s] of Object.entries(decode)) {
     const backend = name.split(' ')[0];
     const baseline = `${backend} plain adapted`;
     const isSteered = name !== baseline;
+    const skipped = name.includes('lazy base') ? mean(skipShares[name]) : undefined;
     record({
       group: GROUP,
-      name: `${name} decoding`,
+      name: `${name} decoding${skipped === undefined ? '' : ` (base skipped on ${(100 * skipped).toFixed(0)} % of steps)`}`,
       value: s.median,
       unit: 'tokens/s',
       p10: s.p10,
@@ -96,15 +129,68 @@ try {
       ...(isSteered
         ? { baseline, baselineValue: decode[baseline].median, ratio: s.median / decode[baseline].median }
         : {}),
-      ...(name.endsWith('paired') && !name.endsWith('unpaired') ? { target: '>= 0.75' } : {}),
+      ...(name.endsWith(', paired') ? { target: '>= 0.75' } : {}),
+      ...(name.endsWith('lazy base') ? { target: '>= 0.9' } : {}),
     });
     rows.push({
       decoding: name,
       'tokens/s (min–max)': `${s.median.toFixed(0)} (${s.p10.toFixed(0)}–${s.p90.toFixed(0)})`,
       'vs plain adapted': isSteered ? (s.median / decode[baseline].median).toFixed(2) : '1.00',
+      'base skipped': skipped === undefined ? '' : `${(100 * skipped).toFixed(0)} %`,
+    });
+  }
+  for (const backend of ['tfjs', 'onnx']) {
+    const lazy = decode[`${backend} steered, lazy base`].median;
+    const paired = decode[`${backend} steered, paired`].median;
+    record({
+      group: GROUP,
+      name: `${backend} lazy base vs eager paired steered decoding`,
+      value: lazy,
+      unit: 'tokens/s',
+      baseline: `${backend} steered, paired`,
+      baselineValue: paired,
+      ratio: lazy / paired,
     });
   }
   console.log(table(rows));
+
+  // tokens/s against generated length, plain / eager / lazy (tfjs): where catch-ups and skipped
+  // steps fall changes with the length of the generation
+  const perGenerated = [];
+  for (const n of [4, 8, 16, 32, 64]) {
+    const modes = {
+      plain: decodeAll(`plain@${n}`, () => adapted.createSession(), {}, n),
+      eager: decodeAll(`eager@${n}`, () => adapted.createPairedSession(), eager, n),
+      lazy: decodeAll(`lazy@${n}`, () => adapted.createLazyPairedSession(), steer, n),
+    };
+    const r = await rounds(modes, 3);
+    const row = { 'new tokens': n };
+    for (const mode of Object.keys(modes)) {
+      record({
+        group: 'tokens/s vs generated length (embedded model, tfjs, 8 capitals questions)',
+        name: `${mode} steered, ${n} new tokens`.replace('plain steered', 'plain adapted'),
+        value: r[mode].median,
+        unit: 'tokens/s',
+        p10: r[mode].p10,
+        p90: r[mode].p90,
+        runs: r[mode].runs,
+        ...(mode !== 'plain'
+          ? {
+              baseline: `plain adapted, ${n} new tokens`,
+              baselineValue: r.plain.median,
+              ratio: r[mode].median / r.plain.median,
+            }
+          : {}),
+        series: mode === 'plain' ? 'plain adapted' : `${mode} steered`,
+        x: n,
+        plot: 'decode-vs-generated',
+      });
+      row[`${mode} tokens/s`] = r[mode].median.toFixed(0);
+    }
+    row['lazy: base skipped'] = `${(100 * mean(skipShares[`lazy@${n}`])).toFixed(0)} %`;
+    perGenerated.push(row);
+  }
+  console.log(`\n${table(perGenerated)}`);
 
   // tokens/s against sequence length (one step appended to a session prefilled to each position)
   const lengths = [16, 64, 128, 256, 448];

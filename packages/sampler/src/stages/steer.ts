@@ -65,7 +65,7 @@ export class SteerStage implements SamplerStage {
     for (let i = 0; i < adapted.length; i++) {
       const a = adapted[i]!;
       if (a > max) max = a;
-      else if (a !== a) return true; // NaN
+      else if (Number.isNaN(a)) return true;
     }
     if (max === Number.POSITIVE_INFINITY || max === Number.NEGATIVE_INFINITY) return true;
     // a cheap bound first, then the exact test on the few tokens near the top
