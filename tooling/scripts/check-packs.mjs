@@ -75,6 +75,9 @@ const MUST_NOT_PULL = {
   '@svdecode/peft': [/^@tensorflow\//, /^onnxruntime/],
   '@svdecode/backend-onnx': [/^@tensorflow\//],
   '@svdecode/onnx-export': [/^@tensorflow\//, /^onnxruntime/],
+  '@svdecode/gguf-export': [/^@tensorflow\//, /^onnxruntime/, /^node-llama-cpp/],
+  // node-llama-cpp is its peer: the user installs it (and chooses its GPU binaries) once
+  '@svdecode/backend-llama-cpp': [/^@tensorflow\//, /^onnxruntime/, /^node-llama-cpp/, /^@node-llama-cpp\//],
 };
 
 /** Every package `name` installs (its dependency closure), resolved in the project's node_modules. */

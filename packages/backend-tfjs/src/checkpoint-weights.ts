@@ -6,7 +6,7 @@ import type { LayerWeights } from './weights.js';
 
 /**
  * A loaded model's weights by checkpoint name, float32, in the checkpoint layout (linear [out, in]):
- * the shape `@svdecode/onnx-export` reads (its `CheckpointWeights`), so a model trained or adapted
+ * the shape the exporters read (`CheckpointWeights` of `@svdecode/hf-io`), so a model trained or adapted
  * in tfjs exports without going through files.
  */
 export function checkpointWeights(model: TfjsCausalLM): {

@@ -29,6 +29,10 @@ export const ERROR_CODES = {
     kind: 'environment',
     hint: 'Install one of the listed backends or fix the failure reported for it.',
   },
+  BACKEND_FAILED: {
+    kind: 'environment',
+    hint: 'The tensor library failed on a valid request; the message says how (run with --verbose for the stack).',
+  },
   // safetensors
   SAFETENSORS_TRUNCATED: {
     kind: 'file',
@@ -84,6 +88,14 @@ export const ERROR_CODES = {
   WEIGHT_SHAPE_MISMATCH: {
     kind: 'file',
     hint: 'A weight has another shape than the config implies; check the checkpoint matches config.json.',
+  },
+  GGUF_UNSUPPORTED: {
+    kind: 'file',
+    hint: 'GGUF export covers Llama-family models without biases, byte-level BPE tokenizers and LoRA adapters.',
+  },
+  GGUF_INVALID: {
+    kind: 'file',
+    hint: 'llama.cpp refused the file: check it is a GGUF model (or a LoRA adapter of the same architecture).',
   },
   ONNX_INVALID: {
     kind: 'file',

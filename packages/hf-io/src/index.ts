@@ -1,3 +1,5 @@
+export type { CheckpointWeights } from './checkpoint-weights.js';
+export { openCheckpointWeights } from './checkpoint-weights.js';
 export type { GenerationConfig, LlamaConfig, RopeScaling } from './config.js';
 export {
   hfConfig,

@@ -3,15 +3,16 @@ import { join } from 'node:path';
 import { SvdecodeError } from '@svdecode/core';
 import {
   applyLinearDelta,
+  type CheckpointWeights,
   expectedWeights,
   fileExists,
   hfConfig,
   type LinearDelta,
   loadTokenizer,
+  openCheckpointWeights,
   parseLinearModule,
   stageDirectory,
 } from '@svdecode/hf-io';
-import { type CheckpointWeights, openCheckpointWeights } from './checkpoint-weights.js';
 import { buildLlamaGraph, type LinearBranch, type WeightMap } from './llama-graph.js';
 
 /** What the exporter needs of an adapter: what it does to linear weights (PEFT's get_delta_weight). */

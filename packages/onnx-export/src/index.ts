@@ -1,5 +1,6 @@
-export type { CheckpointWeights } from './checkpoint-weights.js';
-export { openCheckpointWeights } from './checkpoint-weights.js';
+// where they live since the GGUF exporter reads them too; re-exported for existing imports
+export type { CheckpointWeights } from '@svdecode/hf-io';
+export { openCheckpointWeights } from '@svdecode/hf-io';
 export type { ExportOnnxOptions, LinearAdapter } from './export.js';
 export { exportOnnx, writeOnnxModel } from './export.js';
 export { DataType, GraphBuilder } from './graph.js';

@@ -4,7 +4,7 @@
  */
 
 export type { ConformanceOptions } from './conformance.js';
-export { describeCausalLMConformance, maxAbsDiff } from './conformance.js';
+export { describeCausalLMConformance, expectCode, maxAbsDiff } from './conformance.js';
 export type { FunctionModelOptions } from './function-model.js';
 export { createToyModel, FunctionModel } from './function-model.js';
 export type { PairedConformanceOptions, PairedConformanceSubject } from './paired-conformance.js';

@@ -1,4 +1,5 @@
-import { type LlamaConfig, loadModelDirectory } from '@svdecode/hf-io';
+import type { LlamaConfig } from './config.js';
+import { loadModelDirectory } from './model-dir.js';
 
 /**
  * A model's weights as the exporter reads them: by checkpoint name, float32, in the checkpoint
