@@ -45,3 +45,10 @@ export async function fingerprintAdapter(dir: string): Promise<string> {
   hash.update(await readFile(join(dir, 'adapter_model.safetensors')));
   return `sha256:${hash.digest('hex').slice(0, 32)}`;
 }
+
+/** A single model file's identity (a GGUF model or adapter): SHA-256 of its size and sampled chunks. */
+export async function fingerprintFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  await hashSampled(hash, file);
+  return `sha256:${hash.digest('hex').slice(0, 32)}`;
+}

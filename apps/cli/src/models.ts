@@ -1,4 +1,5 @@
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import '@svdecode/backend-llama-cpp/register';
 import '@svdecode/backend-onnx/register';
 import { TfjsCausalLM } from '@svdecode/backend-tfjs';
 import '@svdecode/backend-tfjs/register';
@@ -13,14 +14,15 @@ import {
 import { fileExists, loadTokenizer, readJsonFile } from '@svdecode/hf-io';
 import { type AdaptedModel, loadAdapter } from '@svdecode/peft-tfjs';
 import { TINY_MODEL_DIR } from '@svdecode/tiny';
-import { fingerprintAdapter, fingerprintModel } from './fingerprint.js';
+import { fingerprintAdapter, fingerprintFile, fingerprintModel } from './fingerprint.js';
 import { EXPORT_PROVENANCE, type Provenance } from './provenance.js';
+import { tinyGgufFile, tinyLoraGguf } from './tiny-gguf.js';
 import { tinyOnnxDir } from './tiny-onnx.js';
 
 export { EXPORT_PROVENANCE, type Provenance } from './provenance.js';
 
 /** `auto`: the highest-priority registered backend that can load the model directory. */
-export const BACKEND_CHOICES = ['auto', 'tfjs', 'onnx'] as const;
+export const BACKEND_CHOICES = ['auto', 'tfjs', 'onnx', 'llama-cpp'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 /** `tiny` names the embedded default; anything else is a Hugging Face model directory. */
@@ -58,6 +60,8 @@ export interface OpenModelOptions {
  */
 export async function openModel(model: string, options: OpenModelOptions = {}): Promise<OpenedModel> {
   const requested = options.backend ?? 'auto';
+  if (requested === 'llama-cpp' || (requested === 'auto' && model.toLowerCase().endsWith('.gguf')))
+    return openGgufModel(model, options);
   // the embedded model runs on ONNX from an export made once into the cache
   const dir =
     model === 'tiny' && requested === 'onnx' ? await tinyOnnxDir(options.quiet) : resolveModelDir(model);
@@ -145,4 +149,62 @@ export function requirePaired(opened: OpenedModel, job: string): PairedCausalLM 
         ? 'Pass a paired export (svdecode export-onnx --adapter <dir> --paired).'
         : 'SVDecode steers the adapted model away from the base model; pass the adapter.',
   });
+}
+
+/**
+ * A GGUF file on llama.cpp (`--backend llama-cpp`, or `auto` with a .gguf model), with a GGUF LoRA
+ * adapter as `--adapter` (svdecode export-gguf writes both). The tokenizer is the tokenizer.json
+ * beside the file when there is one, else llama.cpp's own. `tiny` is exported once into the cache.
+ */
+async function openGgufModel(model: string, options: OpenModelOptions): Promise<OpenedModel> {
+  const file = model === 'tiny' ? await tinyGgufFile(options.quiet) : resolve(model);
+  if (!file.toLowerCase().endsWith('.gguf')) {
+    throw new SvdecodeError('BAD_ARGUMENT', `--backend llama-cpp takes a GGUF file, got ${file}`, {
+      hint: 'Export the model first: svdecode export-gguf --model <dir> --out model.gguf; then pass that file.',
+      details: { model: file },
+    });
+  }
+  // the embedded model's PEFT adapters are exported once into the cache; elsewhere pass a GGUF LoRA
+  const peftDir = options.adapter && model === 'tiny' && !options.adapter.toLowerCase().endsWith('.gguf');
+  const adapterFile = peftDir
+    ? await tinyLoraGguf(resolve(options.adapter!), options.quiet)
+    : options.adapter;
+  if (adapterFile && !adapterFile.toLowerCase().endsWith('.gguf')) {
+    throw new SvdecodeError('BAD_ARGUMENT', '--adapter with --backend llama-cpp takes a GGUF LoRA file', {
+      hint: 'Export the PEFT adapter first: svdecode export-gguf --model <dir> --adapter <peft dir> --out lora.gguf.',
+      details: { adapter: options.adapter },
+    });
+  }
+  const backend = await chooseModelBackend(file, 'llama-cpp');
+  const loaded = await backend.load(file, adapterFile ? { adapter: resolve(adapterFile) } : {});
+  try {
+    const dir = model === 'tiny' ? TINY_MODEL_DIR : dirname(file);
+    const tokenizer = (await fileExists(join(dir, 'tokenizer.json')))
+      ? await loadTokenizer(dir)
+      : (loaded as unknown as { tokenizer: Tokenizer }).tokenizer;
+    const paired = isPaired(loaded) ? loaded : undefined;
+    return {
+      dir,
+      backend: backend.name,
+      base: loaded,
+      model: loaded,
+      paired,
+      tokenizer,
+      // the embedded model (and its PEFT adapters) keep the fingerprints of the files they were
+      // exported from, so steering files calibrated on any backend match
+      provenance: {
+        base: model === 'tiny' ? await fingerprintModel(TINY_MODEL_DIR) : await fingerprintFile(file),
+        adapter: peftDir
+          ? await fingerprintAdapter(resolve(options.adapter!))
+          : adapterFile
+            ? await fingerprintFile(resolve(adapterFile))
+            : null,
+        paired: false,
+      },
+      dispose: () => loaded.dispose?.(),
+    };
+  } catch (error) {
+    loaded.dispose?.();
+    throw error;
+  }
 }

@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { calibrateCommand } from './commands/calibrate.js';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
+import { exportGgufCommand } from './commands/export-gguf.js';
 import { exportOnnxCommand } from './commands/export-onnx.js';
 import { generateCommand } from './commands/generate.js';
 import { infoCommand } from './commands/info.js';
@@ -20,7 +21,7 @@ const MODEL_HELP = 'Hugging Face model directory, or "tiny" for the embedded def
 function backendOption(): Option {
   return new Option(
     '--backend <name>',
-    'tensor backend (auto: the first of onnx, tfjs that can load the model directory; an adapter needs tfjs)',
+    'tensor backend (auto: llama-cpp for a .gguf file, else the first of onnx, tfjs that can load the model directory; a PEFT adapter directory needs tfjs, llama-cpp takes a GGUF LoRA)',
   )
     .choices([...BACKEND_CHOICES])
     .default('auto');
@@ -138,7 +139,8 @@ export function buildProgram(): Command {
         'cross-validation folds over calibration rows (0: off; with the guard on, mu_bar is then 0)',
         number({ min: 0, max: 255, integer: true }),
         5,
-      ),
+      )
+      .addOption(backendOption()),
   ).action((flags) => calibrateCommand(flags));
 
   common(
@@ -212,6 +214,25 @@ export function buildProgram(): Command {
       .option('--paired', 'keep the adapter as a branch switched per row (steered decoding on ONNX)')
       .requiredOption('--out <dir>', 'directory to write'),
   ).action((flags) => exportOnnxCommand(flags));
+
+  common(
+    program
+      .command('export-gguf')
+      .description(
+        'write a GGUF file for llama.cpp: the model with its tokenizer, or with --adapter a PEFT LoRA adapter as a GGUF LoRA adapter',
+      )
+      .requiredOption('--model <dir|tiny>', MODEL_HELP)
+      .option(
+        '--adapter <dir>',
+        'PEFT LoRA adapter to write instead of the model (--out is then the adapter file)',
+      )
+      .addOption(
+        new Option('--dtype <type>', 'element type of the weight matrices')
+          .choices(['f32', 'f16'])
+          .default('f32'),
+      )
+      .requiredOption('--out <file>', 'GGUF file to write'),
+  ).action((flags) => exportGgufCommand(flags));
 
   common(
     program

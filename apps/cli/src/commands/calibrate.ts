@@ -5,7 +5,7 @@ import { calibrate } from '@svdecode/strength';
 import { asPromptCompletion, loadDataset } from '../data.js';
 import { drawHistogram } from '../histogram.js';
 import { interruptSignal } from '../interrupt.js';
-import { openModel, requirePaired } from '../models.js';
+import { type BackendChoice, openModel, requirePaired } from '../models.js';
 import type { CommonFlags } from '../options.js';
 import { createProgress } from '../progress.js';
 import {
@@ -29,6 +29,7 @@ export interface CalibrateFlags extends CommonFlags {
   /** false with --no-guard */
   guard: boolean;
   folds: number;
+  backend?: BackendChoice;
 }
 
 /** Teacher-forces the calibration rows through base and adapted model and writes mu_bar (steering.json). */
@@ -36,6 +37,7 @@ export async function calibrateCommand(flags: CalibrateFlags): Promise<void> {
   const rows = asPromptCompletion(await loadDataset(flags.data), flags.data);
   const loaded = await openModel(flags.model, {
     adapter: flags.adapter,
+    backend: flags.backend,
     quiet: flags.quiet,
   });
   const adapted = requirePaired(loaded, 'calibrate');
