@@ -50,6 +50,8 @@ export interface OpenModelOptions {
   /** A PEFT adapter directory to attach (backends that run adapters: tfjs). */
   adapter?: string;
   backend?: BackendChoice;
+  /** The ONNX graph to load from an onnx-community directory (`--dtype`). */
+  dtype?: string;
   quiet?: boolean;
 }
 
@@ -86,7 +88,12 @@ export async function openModel(model: string, options: OpenModelOptions = {}): 
       hint: 'Export the model with its adapter (svdecode export-onnx --adapter <dir> --paired) and pass that directory as --model.',
     });
   }
-  const base = await backend.load(dir);
+  if (options.dtype && backend.name !== 'onnx') {
+    throw new SvdecodeError('BAD_ARGUMENT', `--dtype applies to --backend onnx, not ${backend.name}`, {
+      hint: 'Pass an ONNX model directory (and --backend onnx), or drop --dtype.',
+    });
+  }
+  const base = await backend.load(dir, options.dtype ? { dtype: options.dtype } : undefined);
   try {
     const tokenizer = await loadTokenizer(dir);
     if (base instanceof TfjsCausalLM) {

@@ -27,6 +27,14 @@ function backendOption(): Option {
     .default('auto');
 }
 
+/** Which graph of an onnx-community directory the onnx backend loads (transformers.js's names). */
+function dtypeOption(): Option {
+  return new Option(
+    '--dtype <name>',
+    'ONNX graph to load from an onnx-community directory (default: fp32, else the first present)',
+  ).choices(['fp32', 'fp16', 'q8', 'quantized', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4']);
+}
+
 function common(command: Command, json = true): Command {
   if (json) command.option('--json', 'print one JSON object on stdout (progress stays on stderr)');
   return command
@@ -140,7 +148,8 @@ export function buildProgram(): Command {
         number({ min: 0, max: 255, integer: true }),
         5,
       )
-      .addOption(backendOption()),
+      .addOption(backendOption())
+      .addOption(dtypeOption()),
   ).action((flags) => calibrateCommand(flags));
 
   common(
@@ -183,7 +192,8 @@ export function buildProgram(): Command {
         '--no-lazy-base',
         'run the base model on every steered step (default: only on the steps whose steered distribution depends on it; same tokens)',
       )
-      .addOption(backendOption()),
+      .addOption(backendOption())
+      .addOption(dtypeOption()),
   ).action((flags) => generateCommand(flags));
 
   common(
@@ -201,7 +211,8 @@ export function buildProgram(): Command {
         )
         .option('--compare', 'also evaluate without steering, side by side')
         .option('--limit <n>', 'evaluate the first n rows only', number({ min: 1, integer: true }))
-        .addOption(backendOption()),
+        .addOption(backendOption())
+        .addOption(dtypeOption()),
     ),
   ).action((flags) => evalCommand(flags));
 
@@ -212,6 +223,11 @@ export function buildProgram(): Command {
       .requiredOption('--model <dir|tiny>', MODEL_HELP)
       .option('--adapter <dir>', 'PEFT adapter (LoRA or IA3) to merge or pair')
       .option('--paired', 'keep the adapter as a branch switched per row (steered decoding on ONNX)')
+      .option('--external-data', 'write the weights to onnx/model.onnx_data beside the graph')
+      .option(
+        '--logits-to-keep',
+        'add the logits_to_keep input (the LM head runs on the last position when decoding)',
+      )
       .requiredOption('--out <dir>', 'directory to write'),
   ).action((flags) => exportOnnxCommand(flags));
 
@@ -242,6 +258,7 @@ export function buildProgram(): Command {
       .option('--adapter <dir>', 'PEFT adapter directory (default with tiny: its demo LoRA)')
       .option('--steering <file>', 'steering.json (default with tiny: its demo steering file)')
       .addOption(backendOption())
+      .addOption(dtypeOption())
       .option('--host <address>', 'interface to bind (only this machine by default)', '127.0.0.1')
       .option('--port <n>', 'TCP port (0: any free one)', number({ min: 0, max: 65535, integer: true }), 8787)
       .option('--max-active <n>', 'generations running at once', number({ min: 1, integer: true }), 2)

@@ -11,14 +11,18 @@ import { EXPORT_PROVENANCE, type Provenance } from './provenance.js';
 export function writeExport(
   source: string | CheckpointWeights,
   target: string,
-  options: { adapter?: LinearAdapter; paired?: boolean; tokenizerDir: string; provenance: Provenance },
+  options: {
+    adapter?: LinearAdapter;
+    paired?: boolean;
+    externalData?: boolean;
+    logitsToKeep?: boolean;
+    tokenizerDir: string;
+    provenance: Provenance;
+  },
 ): Promise<void> {
   return stageDirectory(target, async (dir) => {
-    await writeOnnxModel(source, dir, {
-      adapter: options.adapter,
-      paired: options.paired,
-      tokenizerDir: options.tokenizerDir,
-    });
-    await writeFile(join(dir, EXPORT_PROVENANCE), `${JSON.stringify(options.provenance, null, 2)}\n`);
+    const { provenance, ...exportOptions } = options;
+    await writeOnnxModel(source, dir, exportOptions);
+    await writeFile(join(dir, EXPORT_PROVENANCE), `${JSON.stringify(provenance, null, 2)}\n`);
   });
 }

@@ -1,2 +1,9 @@
-export type { LoadOnnxOptions } from './ort-model.js';
-export { findOnnxGraph, loadOnnxModel, OnnxCausalLM, PairedOnnxCausalLM } from './ort-model.js';
+export type { LoadOnnxOptions, OnnxDtype } from './ort-model.js';
+export {
+  availableDtypes,
+  findOnnxGraph,
+  loadOnnxModel,
+  ONNX_DTYPES,
+  OnnxCausalLM,
+  PairedOnnxCausalLM,
+} from './ort-model.js';

@@ -20,7 +20,27 @@ export interface LoadOnnxOptions {
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Display name (default: the directory name). */
   name?: string;
+  /**
+   * Which graph of an onnx-community directory to load, named as transformers.js names them
+   * (`fp32` onnx/model.onnx, `fp16` model_fp16.onnx, `q8` / `quantized` model_quantized.onnx,
+   * `int8`, `uint8`, `q4`, `q4f16`, `bnb4`). Default: fp32 when present, else the first of the list.
+   */
+  dtype?: OnnxDtype;
 }
+
+/** transformers.js's dtype names and the file suffix each selects. */
+export const ONNX_DTYPES = {
+  fp32: '',
+  fp16: '_fp16',
+  q8: '_quantized',
+  quantized: '_quantized',
+  int8: '_int8',
+  uint8: '_uint8',
+  q4: '_q4',
+  q4f16: '_q4f16',
+  bnb4: '_bnb4',
+} as const;
+export type OnnxDtype = keyof typeof ONNX_DTYPES;
 
 interface Shape {
   layers: number;
@@ -30,21 +50,37 @@ interface Shape {
 }
 
 const KNOWN_INPUTS =
-  /^(input_ids|attention_mask|position_ids|use_cache_branch|adapter_scale|past_key_values\.\d+\.(key|value))$/;
+  /^(input_ids|attention_mask|position_ids|use_cache_branch|adapter_scale|logits_to_keep|num_logits_to_keep|past_key_values\.\d+\.(key|value))$/;
 
-/** Where an Optimum decoder directory keeps its graph, in the order they are looked for. */
-const GRAPH_FILES = [
-  'onnx/model.onnx',
-  'onnx/decoder_model_merged.onnx',
-  'model.onnx',
-  'decoder_model_merged.onnx',
-];
+/** Where an Optimum decoder directory keeps its graph of a dtype, in the order they are looked for. */
+function graphFiles(suffix: string): string[] {
+  return [
+    `onnx/model${suffix}.onnx`,
+    `onnx/decoder_model_merged${suffix}.onnx`,
+    `model${suffix}.onnx`,
+    `decoder_model_merged${suffix}.onnx`,
+  ];
+}
 
-/** The decoder graph of an Optimum model directory, or undefined when it has none. */
-export async function findOnnxGraph(dir: string): Promise<string | undefined> {
-  for (const candidate of GRAPH_FILES)
-    if (await fileExists(join(dir, candidate))) return join(dir, candidate);
+/**
+ * The decoder graph of an Optimum / onnx-community model directory, or undefined when it has none:
+ * the graph of `dtype` when given, else fp32, else the first dtype found (fp16, q8, int8, uint8, q4,
+ * q4f16, bnb4). External data files (`model.onnx_data`) beside a graph are read by onnxruntime.
+ */
+export async function findOnnxGraph(dir: string, dtype?: OnnxDtype): Promise<string | undefined> {
+  const suffixes = dtype ? [ONNX_DTYPES[dtype]] : [...new Set(Object.values(ONNX_DTYPES))];
+  for (const suffix of suffixes)
+    for (const candidate of graphFiles(suffix))
+      if (await fileExists(join(dir, candidate))) return join(dir, candidate);
   return undefined;
+}
+
+/** The dtypes whose graphs a directory holds (for error messages). */
+export async function availableDtypes(dir: string): Promise<OnnxDtype[]> {
+  const found: OnnxDtype[] = [];
+  for (const dtype of Object.keys(ONNX_DTYPES) as OnnxDtype[])
+    if (dtype !== 'quantized' && (await findOnnxGraph(dir, dtype))) found.push(dtype);
+  return found;
 }
 
 /**
@@ -59,6 +95,7 @@ export class OnnxCausalLM implements CausalLM {
   readonly paired: boolean;
   readonly #hasPositions: boolean;
   readonly #merged: boolean;
+  readonly #logitsToKeep: string | undefined;
   liveSessions = 0;
 
   protected constructor(
@@ -72,6 +109,7 @@ export class OnnxCausalLM implements CausalLM {
     this.paired = session.inputNames.includes('adapter_scale');
     this.#hasPositions = session.inputNames.includes('position_ids');
     this.#merged = session.inputNames.includes('use_cache_branch');
+    this.#logitsToKeep = session.inputNames.find((n) => n === 'logits_to_keep' || n === 'num_logits_to_keep');
   }
 
   static async load(dir: string, options: LoadOnnxOptions = {}): Promise<OnnxCausalLM> {
@@ -82,7 +120,27 @@ export class OnnxCausalLM implements CausalLM {
         details: { dir: root, file: 'config.json' },
       });
     }
-    const file = await findOnnxGraph(root);
+    if (options.dtype !== undefined && !(options.dtype in ONNX_DTYPES)) {
+      throw new SvdecodeError('BAD_ARGUMENT', `unknown ONNX dtype ${JSON.stringify(options.dtype)}`, {
+        hint: `Use one of ${Object.keys(ONNX_DTYPES).join(', ')}.`,
+        details: { dtype: options.dtype },
+      });
+    }
+    const file = await findOnnxGraph(root, options.dtype);
+    if (!file && options.dtype) {
+      const available = await availableDtypes(root);
+      throw new SvdecodeError(
+        'FILE_NOT_FOUND',
+        `${root}: no ${options.dtype} graph (onnx/model${ONNX_DTYPES[options.dtype]}.onnx)`,
+        {
+          hint:
+            available.length > 0
+              ? `This directory has: ${available.join(', ')}.`
+              : 'The directory has no decoder graph.',
+          details: { dir: root, dtype: options.dtype, available },
+        },
+      );
+    }
     if (!file) {
       throw new SvdecodeError(
         'FILE_NOT_FOUND',
@@ -134,7 +192,7 @@ export class OnnxCausalLM implements CausalLM {
     const metadata = (session as unknown as { inputMetadata?: Array<{ name: string; type?: string }> })
       .inputMetadata;
     const pastType = metadata?.find((m) => m.name === 'past_key_values.0.key')?.type;
-    const cacheType = pastType === 'float16' || /_fp16\.onnx$/.test(file) ? 'float16' : 'float32';
+    const cacheType = pastType === 'float16' || /_(fp16|q4f16)\.onnx$/.test(file) ? 'float16' : 'float32';
     if (await fileExists(join(root, 'tokenizer.json'))) {
       const tokenizer = await loadTokenizer(root);
       if (tokenizer.vocabSize > shape.vocab) {
@@ -167,7 +225,14 @@ export class OnnxCausalLM implements CausalLM {
 
   async score(tokens: ArrayLike<number>): Promise<Float32Array> {
     checkTokens(tokens, this.vocabSize);
-    const { logits } = await this.run(Array.from(tokens), 1, 0, undefined, this.paired ? [1] : undefined);
+    const { logits } = await this.run(
+      Array.from(tokens),
+      1,
+      0,
+      undefined,
+      this.paired ? [1] : undefined,
+      true,
+    );
     return logits.length === tokens.length * this.vocabSize
       ? logits
       : logits.slice(0, tokens.length * this.vocabSize);
@@ -180,9 +245,13 @@ export class OnnxCausalLM implements CausalLM {
     past: number,
     cache: ort.Tensor[] | undefined,
     scale: number[] | undefined,
-  ): Promise<{ logits: Float32Array; present: ort.Tensor[] }> {
+    keepAll = false,
+  ): Promise<{ logits: Float32Array; present: ort.Tensor[]; positions: number }> {
     const { layers, kvHeads, headDim } = this.shape;
     const seq = tokens.length;
+    // graphs with logits_to_keep (transformers 4.45+ exports) compute the LM head for the last
+    // position only when decoding; 0 keeps every position (teacher forcing)
+    const positions = this.#logitsToKeep && !keepAll ? 1 : seq;
     const total = past + seq;
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor(
@@ -199,6 +268,8 @@ export class OnnxCausalLM implements CausalLM {
         [rows, seq],
       );
     }
+    if (this.#logitsToKeep)
+      feeds[this.#logitsToKeep] = new ort.Tensor('int64', BigInt64Array.of(keepAll ? 0n : 1n), []);
     if (this.#merged) feeds.use_cache_branch = new ort.Tensor('bool', Uint8Array.of(past > 0 ? 1 : 0), [1]);
     if (this.paired)
       feeds.adapter_scale = new ort.Tensor('float32', Float32Array.from(scale ?? new Array(rows).fill(1)), [
@@ -220,7 +291,7 @@ export class OnnxCausalLM implements CausalLM {
     // a fresh buffer every run: used as it is, no copy
     const logits =
       raw.type === 'float16' ? f16ToFloat32(raw.data as Uint16Array) : (raw.data as Float32Array);
-    return { logits, present };
+    return { logits, present, positions };
   }
 
   dispose(): void {
@@ -251,7 +322,7 @@ export class PairedOnnxCausalLM extends OnnxCausalLM implements PairedCausalLM {
   async scorePaired(tokens: ArrayLike<number>): Promise<PairedLogits> {
     checkTokens(tokens, this.vocabSize);
     const n = tokens.length * this.vocabSize;
-    const { logits } = await this.run(Array.from(tokens), 2, 0, undefined, [0, 1]);
+    const { logits } = await this.run(Array.from(tokens), 2, 0, undefined, [0, 1], true);
     return { base: logits.slice(0, n), adapted: logits.slice(n, 2 * n) };
   }
 }
@@ -294,7 +365,7 @@ abstract class OrtStepper {
     checkTokens(tokens, this.model.vocabSize);
     const rows = this.scale?.length ?? 1;
     const seq = tokens.length;
-    const { logits, present } = await this.model.run(
+    const { logits, present, positions } = await this.model.run(
       Array.from(tokens),
       rows,
       this.#length,
@@ -305,7 +376,7 @@ abstract class OrtStepper {
     this.#cache = present;
     this.#length += seq;
     const V = this.model.vocabSize;
-    return (row) => logits.slice((row * seq + seq - 1) * V, (row * seq + seq) * V);
+    return (row) => logits.slice((row * positions + positions - 1) * V, (row * positions + positions) * V);
   }
 
   protected checkForkable(): void {
@@ -426,9 +497,9 @@ class OrtLazyPairedSession implements LazyPairedSession {
 
   async #runBase(tokens: number[]): Promise<Float32Array> {
     const past = this.#length - this.#pending.length;
-    const { logits, present } = await this.model.run(tokens, 1, past, this.#base, [0]);
+    const { logits, present, positions } = await this.model.run(tokens, 1, past, this.#base, [0]);
     this.#base = present;
-    return this.#last(logits, 0, tokens.length);
+    return this.#last(logits, 0, positions);
   }
 
   async append(tokens: ArrayLike<number>): Promise<PairedLogits> {
@@ -438,24 +509,24 @@ class OrtLazyPairedSession implements LazyPairedSession {
     if (split && this.#pending.length > 0) {
       // the base row catches up and takes this step in the same run; the adapted row one step
       const base = await this.#runBase([...this.#pending, ...ids]);
-      const { logits, present } = await this.model.run(ids, 1, this.#length, this.#adapted, [1]);
+      const { logits, present, positions } = await this.model.run(ids, 1, this.#length, this.#adapted, [1]);
       this.#adapted = present;
       this.#pending = [];
       this.#length += ids.length;
       this.#lastBase = base;
-      return { base, adapted: this.#last(logits, 0, ids.length) };
+      return { base, adapted: this.#last(logits, 0, positions) };
     }
     if (split) {
       this.#joint = this.#base!.map((t, i) => stackRows(t, this.#adapted![i]!));
       this.#base = undefined;
       this.#adapted = undefined;
     }
-    const { logits, present } = await this.model.run(ids, 2, this.#length, this.#joint, [0, 1]);
+    const { logits, present, positions } = await this.model.run(ids, 2, this.#length, this.#joint, [0, 1]);
     this.#joint = present;
     this.#length += ids.length;
-    const base = this.#last(logits, 0, ids.length);
+    const base = this.#last(logits, 0, positions);
     this.#lastBase = base;
-    return { base, adapted: this.#last(logits, 1, ids.length) };
+    return { base, adapted: this.#last(logits, 1, positions) };
   }
 
   async appendAdapted(tokens: ArrayLike<number>): Promise<Float32Array> {
@@ -465,12 +536,12 @@ class OrtLazyPairedSession implements LazyPairedSession {
       this.#base = [];
       this.#adapted = undefined;
     } else this.#split();
-    const { logits, present } = await this.model.run(ids, 1, this.#length, this.#adapted, [1]);
+    const { logits, present, positions } = await this.model.run(ids, 1, this.#length, this.#adapted, [1]);
     this.#adapted = present;
     this.#pending.push(...ids);
     this.#length += ids.length;
     this.#lastBase = undefined;
-    return this.#last(logits, 0, ids.length);
+    return this.#last(logits, 0, positions);
   }
 
   async catchUpBase(): Promise<Float32Array> {

@@ -13,6 +13,7 @@ import {
   parseLinearModule,
   stageDirectory,
 } from '@svdecode/hf-io';
+import { externalizeInitializers } from './graph.js';
 import { buildLlamaGraph, type LinearBranch, type WeightMap } from './llama-graph.js';
 
 /** What the exporter needs of an adapter: what it does to linear weights (PEFT's get_delta_weight). */
@@ -28,6 +29,9 @@ export interface ExportOnnxOptions {
   paired?: boolean;
   /** Directory whose tokenizer files (tokenizer.json, tokenizer_config.json, special_tokens_map.json) are copied. */
   tokenizerDir?: string;
+  /** Write the weights to onnx/model.onnx_data beside the graph (the external-data layout). Default: inside. */
+  externalData?: boolean /** Add the `logits_to_keep` input (the LM head runs on the last positions only when decoding). */;
+  logitsToKeep?: boolean;
 }
 
 async function deltasOf(adapter: LinearAdapter): Promise<ReadonlyMap<string, LinearDelta>> {
@@ -103,11 +107,12 @@ export async function writeOnnxModel(
     for (const [name, shape] of expectedWeights(c))
       map.set(name, { shape, data: await weights.tensor(name, shape) });
     const deltas = options.adapter ? await deltasOf(options.adapter) : undefined;
+    const graphOptions = { logitsToKeep: options.logitsToKeep };
     graph = !deltas
-      ? buildLlamaGraph(c, map)
+      ? buildLlamaGraph(c, map, graphOptions)
       : options.paired
-        ? buildLlamaGraph(c, map, { branch: branches(map, deltas) })
-        : buildLlamaGraph(c, map, { replace: merged(map, deltas) });
+        ? buildLlamaGraph(c, map, { ...graphOptions, branch: branches(map, deltas) })
+        : buildLlamaGraph(c, map, { ...graphOptions, replace: merged(map, deltas) });
   } finally {
     if (typeof source === 'string') await weights.close?.();
   }
@@ -122,7 +127,13 @@ export async function writeOnnxModel(
     }
   }
   await mkdir(join(dir, 'onnx'), { recursive: true });
-  await writeFile(join(dir, 'onnx', 'model.onnx'), graph);
+  if (options.externalData) {
+    const { model, data } = externalizeInitializers(graph, 'model.onnx_data');
+    await writeFile(join(dir, 'onnx', 'model.onnx'), model);
+    await writeFile(join(dir, 'onnx', 'model.onnx_data'), data);
+  } else {
+    await writeFile(join(dir, 'onnx', 'model.onnx'), graph);
+  }
   await writeFile(join(dir, 'config.json'), `${JSON.stringify(hfConfig(c), null, 2)}\n`);
   const generation = {
     bos_token_id: c.bosTokenId ?? null,

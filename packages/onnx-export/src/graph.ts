@@ -138,3 +138,41 @@ function valueInfo(
     },
   };
 }
+
+/**
+ * Moves the weights out of a serialised model into one external data file (the ONNX external-data
+ * layout onnx-community models use past 2 GB: `location`, `offset`, `length` per tensor, offsets
+ * aligned to 64 bytes). Initializers under 1 KiB stay inside, as the ONNX tools keep them: shape
+ * constants must be readable when the graph is loaded. Returns the model and the data file.
+ */
+export function externalizeInitializers(
+  model: Uint8Array,
+  location: string,
+): { model: Uint8Array; data: Uint8Array } {
+  const decoded = onnx.ModelProto.decode(model);
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  for (const tensor of decoded.graph?.initializer ?? []) {
+    const raw = tensor.rawData;
+    if (!raw || raw.length < 1024) continue;
+    const pad = (64 - (offset % 64)) % 64;
+    if (pad > 0) chunks.push(new Uint8Array(pad));
+    offset += pad;
+    tensor.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+    tensor.externalData = [
+      { key: 'location', value: location },
+      { key: 'offset', value: String(offset) },
+      { key: 'length', value: String(raw.length) },
+    ];
+    chunks.push(raw);
+    offset += raw.length;
+    tensor.rawData = new Uint8Array(0);
+  }
+  const data = new Uint8Array(offset);
+  let at = 0;
+  for (const chunk of chunks) {
+    data.set(chunk, at);
+    at += chunk.length;
+  }
+  return { model: onnx.ModelProto.encode(decoded).finish(), data };
+}

@@ -24,6 +24,11 @@ export interface LlamaGraphOptions {
   branch?: LinearBranch;
   /** Longest position the rotary tables cover (default: the config's max positions). */
   maxPositions?: number;
+  /**
+   * Adds the `logits_to_keep` int64 scalar input of transformers 4.45+ exports: the LM head runs on
+   * the last k positions only (0 keeps every position).
+   */
+  logitsToKeep?: boolean;
 }
 
 /**
@@ -179,7 +184,17 @@ export function buildLlamaGraph(c: LlamaConfig, w: WeightMap, options: LlamaGrap
     const act = g.one('Mul', [g.one('Mul', [gate, g.one('Sigmoid', [gate])]), linear(`${p}mlp.up_proj`, h2)]);
     hidden = g.one('Add', [hidden, linear(`${p}mlp.down_proj`, act)]);
   }
-  const final = rmsNorm(hidden, 'model.norm.weight');
+  let final = rmsNorm(hidden, 'model.norm.weight');
+  if (options.logitsToKeep) {
+    const keep = g.one('Unsqueeze', [g.input('logits_to_keep', DataType.INT64, []), g.ints([0])]);
+    const length = g.one('Gather', [g.one('Shape', [final]), g.ints([1])]);
+    const start = g.one('Where', [
+      g.one('Equal', [keep, g.ints([0])]),
+      g.ints([0]),
+      g.one('Sub', [length, keep]),
+    ]);
+    final = g.one('Slice', [final, start, g.ints([2 ** 62]), g.ints([1])]);
+  }
   const head = c.tieWordEmbeddings
     ? g.one('Transpose', ['model.embed_tokens.weight'], { perm: [1, 0] })
     : linearWeight('lm_head.weight');

@@ -30,6 +30,7 @@ export interface CalibrateFlags extends CommonFlags {
   guard: boolean;
   folds: number;
   backend?: BackendChoice;
+  dtype?: string;
 }
 
 /** Teacher-forces the calibration rows through base and adapted model and writes mu_bar (steering.json). */
@@ -38,6 +39,7 @@ export async function calibrateCommand(flags: CalibrateFlags): Promise<void> {
   const loaded = await openModel(flags.model, {
     adapter: flags.adapter,
     backend: flags.backend,
+    dtype: flags.dtype,
     quiet: flags.quiet,
   });
   const adapted = requirePaired(loaded, 'calibrate');

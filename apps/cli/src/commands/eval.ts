@@ -17,6 +17,7 @@ export interface EvalFlags extends CommonFlags, SteeringFlags {
   compare?: boolean;
   limit?: number;
   backend?: BackendChoice;
+  dtype?: string;
 }
 
 type Metrics = Record<string, number>;
@@ -56,6 +57,7 @@ export async function evalCommand(flags: EvalFlags): Promise<void> {
   const loaded = await openModel(flags.model, {
     adapter: flags.adapter,
     backend: flags.backend,
+    dtype: flags.dtype,
     quiet: flags.quiet,
   });
   try {

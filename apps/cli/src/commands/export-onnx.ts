@@ -11,6 +11,8 @@ export interface ExportFlags extends CommonFlags {
   model: string;
   adapter?: string;
   paired?: boolean;
+  externalData?: boolean;
+  logitsToKeep?: boolean;
   out: string;
 }
 
@@ -28,6 +30,8 @@ export async function exportOnnxCommand(flags: ExportFlags): Promise<void> {
   await writeExport(dir, target, {
     adapter: flags.adapter ? await loadLinearAdapter(resolve(flags.adapter)) : undefined,
     paired: flags.paired,
+    externalData: flags.externalData,
+    logitsToKeep: flags.logitsToKeep,
     tokenizerDir: dir,
     provenance: {
       base: await fingerprintModel(dir),

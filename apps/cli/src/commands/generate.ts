@@ -18,6 +18,7 @@ export interface GenerateFlags extends CommonFlags, SteeringFlags {
   seed: number;
   maxNewTokens: number;
   backend: BackendChoice;
+  dtype?: string;
   /** false with --no-lazy-base */
   lazyBase: boolean;
 }
@@ -27,6 +28,7 @@ export async function generateCommand(flags: GenerateFlags): Promise<void> {
   const opened = await openModel(flags.model, {
     adapter: flags.adapter,
     backend: flags.backend,
+    dtype: flags.dtype,
     quiet: flags.quiet,
   });
   try {

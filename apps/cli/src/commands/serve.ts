@@ -16,6 +16,7 @@ export interface ServeFlags extends CommonFlags {
   maxActive: number;
   maxQueued: number;
   backend?: BackendChoice;
+  dtype?: string;
 }
 
 /** Starts the demo server; on the embedded model it defaults to the committed demo adapter and steering file. */
@@ -33,6 +34,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
   const loaded = await openModel(flags.model, {
     adapter: adapterDir,
     backend: flags.backend,
+    dtype: flags.dtype,
     quiet: flags.quiet,
   });
   let steering = null;

@@ -1,0 +1,116 @@
+// onnx-community directory layouts: a graph per dtype (model_fp16.onnx, model_q4.onnx...), weights in
+// an external data file, and the logits_to_keep input of recent exports.
+import { copyFile, readdir, rename, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadTfjsModel, type TfjsCausalLM } from '@svdecode/backend-tfjs';
+import {
+  describeCausalLMConformance,
+  describePairedCausalLMConformance,
+  expectCode,
+} from '@svdecode/core/test';
+import { loadAdapter } from '@svdecode/peft-tfjs';
+import { HF_DIR } from '@svdecode/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { availableDtypes, findOnnxGraph, loadOnnxModel } from '../src/index.js';
+import { exportModel, maxAbsDiff, tempDir } from './helpers.js';
+
+const TOKENS = [1, 17, 42, 5, 88, 3, 60, 61, 62, 9];
+let tfjs: TfjsCausalLM;
+let plainDir: string;
+beforeAll(async () => {
+  tfjs = await loadTfjsModel(join(HF_DIR, 'llama-gqa'));
+  plainDir = join(await tempDir(), 'plain');
+  await exportModel(tfjs, plainDir);
+});
+afterAll(() => tfjs.dispose());
+
+async function stepLogits(dir: string, options = {}) {
+  const model = await loadOnnxModel(dir, options);
+  const session = model.createSession();
+  const out = [await session.append(TOKENS.slice(0, 4))];
+  for (const t of TOKENS.slice(4)) out.push(await session.append([t]));
+  const scored = await model.score(TOKENS);
+  session.dispose();
+  model.dispose();
+  return { steps: out, scored };
+}
+
+describe('external data', () => {
+  it('weights in onnx/model.onnx_data load and give the same logits as weights inside the graph', async () => {
+    const dir = join(await tempDir(), 'external');
+    await exportModel(tfjs, dir, { externalData: true });
+    const files = await readdir(join(dir, 'onnx'));
+    expect(files.sort()).toEqual(['model.onnx', 'model.onnx_data']);
+    expect((await stat(join(dir, 'onnx', 'model.onnx'))).size).toBeLessThan(
+      (await stat(join(dir, 'onnx', 'model.onnx_data'))).size / 4,
+    );
+    const [inside, outside] = [await stepLogits(plainDir), await stepLogits(dir)];
+    expect(maxAbsDiff(outside.scored, inside.scored)).toBe(0);
+    outside.steps.forEach((s, i) => expect(maxAbsDiff(s, inside.steps[i]!)).toBe(0));
+  });
+});
+
+describe('logits_to_keep', () => {
+  it('decoding steps compute the last position only; scoring keeps every position; same logits', async () => {
+    const dir = join(await tempDir(), 'keep');
+    await exportModel(tfjs, dir, { logitsToKeep: true });
+    const model = await loadOnnxModel(dir);
+    expect(model.session.inputNames).toContain('logits_to_keep');
+    const raw = await model.run(TOKENS.slice(0, 4), 1, 0, undefined, undefined);
+    expect(raw.positions).toBe(1);
+    expect(raw.logits.length).toBe(model.vocabSize);
+    model.dispose();
+    const [plain, keep] = [await stepLogits(plainDir), await stepLogits(dir)];
+    expect(maxAbsDiff(keep.scored, plain.scored)).toBeLessThan(1e-5);
+    keep.steps.forEach((s, i) => expect(maxAbsDiff(s, plain.steps[i]!)).toBeLessThan(1e-5));
+  });
+});
+
+describeCausalLMConformance('onnxruntime, export with logits_to_keep and external data', async () => {
+  const dir = join(await tempDir(), 'conformance-keep');
+  await exportModel(tfjs ?? (await loadTfjsModel(join(HF_DIR, 'llama-gqa'))), dir, {
+    logitsToKeep: true,
+    externalData: true,
+  });
+  return loadOnnxModel(dir);
+});
+
+describePairedCausalLMConformance('ONNX paired export with logits_to_keep', async () => {
+  const base = await loadTfjsModel(join(HF_DIR, 'llama-gqa'));
+  const adapted = await loadAdapter(base, join(HF_DIR, 'adapters', 'lora'));
+  const dir = join(await tempDir(), 'paired-keep');
+  await exportModel(adapted, dir, { paired: true, logitsToKeep: true });
+  const paired = await loadOnnxModel(dir);
+  return {
+    paired: paired as never,
+    base,
+    dispose: () => {
+      paired.dispose();
+      adapted.dispose();
+      base.dispose();
+    },
+  };
+});
+
+describe('a graph per dtype (transformers.js file names)', () => {
+  it('loads the dtype asked for, falls back in order when fp32 is absent, and names what a directory has', async () => {
+    const dir = join(await tempDir(), 'dtypes');
+    await exportModel(tfjs, dir);
+    // the same fp32 graph under the q4 and fp16 names: the test is which file is picked and loaded
+    await copyFile(join(dir, 'onnx', 'model.onnx'), join(dir, 'onnx', 'model_q4.onnx'));
+    await copyFile(join(dir, 'onnx', 'model.onnx'), join(dir, 'onnx', 'model_fp16.onnx'));
+    expect(await availableDtypes(dir)).toEqual(['fp32', 'fp16', 'q4']);
+    expect(await findOnnxGraph(dir)).toBe(join(dir, 'onnx', 'model.onnx'));
+    expect(await findOnnxGraph(dir, 'q4')).toBe(join(dir, 'onnx', 'model_q4.onnx'));
+    await rename(join(dir, 'onnx', 'model.onnx'), join(dir, 'onnx', 'moved.onnx.bak'));
+    expect(await findOnnxGraph(dir)).toBe(join(dir, 'onnx', 'model_fp16.onnx'));
+    const q4 = await loadOnnxModel(dir, { dtype: 'q4' });
+    expect(maxAbsDiff(await q4.score(TOKENS), await tfjs.score(TOKENS))).toBeLessThan(1e-4);
+    q4.dispose();
+    await expectCode(loadOnnxModel(dir, { dtype: 'int8' }), 'FILE_NOT_FOUND');
+    await expect(loadOnnxModel(dir, { dtype: 'int8' })).rejects.toMatchObject({
+      hint: 'This directory has: fp16, q4.',
+    });
+    await expectCode(loadOnnxModel(dir, { dtype: 'bogus' as never }), 'BAD_ARGUMENT');
+  });
+});
