@@ -46,7 +46,7 @@ describe('external data', () => {
     );
     const [inside, outside] = [await stepLogits(plainDir), await stepLogits(dir)];
     expect(maxAbsDiff(outside.scored, inside.scored)).toBe(0);
-    outside.steps.forEach((s, i) => expect(maxAbsDiff(s, inside.steps[i]!)).toBe(0));
+    for (const [i, s] of outside.steps.entries()) expect(maxAbsDiff(s, inside.steps[i]!)).toBe(0);
   });
 });
 
@@ -62,7 +62,7 @@ describe('logits_to_keep', () => {
     model.dispose();
     const [plain, keep] = [await stepLogits(plainDir), await stepLogits(dir)];
     expect(maxAbsDiff(keep.scored, plain.scored)).toBeLessThan(1e-5);
-    keep.steps.forEach((s, i) => expect(maxAbsDiff(s, plain.steps[i]!)).toBeLessThan(1e-5));
+    for (const [i, s] of keep.steps.entries()) expect(maxAbsDiff(s, plain.steps[i]!)).toBeLessThan(1e-5);
   });
 });
 
