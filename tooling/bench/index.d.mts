@@ -34,3 +34,12 @@ export interface BenchEntry {
   plot?: string;
 }
 export declare function record(entry: BenchEntry): void;
+/** The 51.7M-parameter random-init Llama the benchmarks share (pass it with a seed to randomLlama). */
+export declare const LLAMA_51M: Readonly<{
+  vocabSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  numHeads: number;
+  numKvHeads: number;
+  intermediateSize: number;
+}>;

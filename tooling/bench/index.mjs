@@ -97,3 +97,16 @@ export function record(entry) {
   if (!file) return;
   appendFileSync(file, `${JSON.stringify({ ...entry, machine: machine() })}\n`);
 }
+
+/**
+ * The 51.7M-parameter random-init Llama the benchmarks share (d 512, 8 layers, 8 heads / 4 KV heads,
+ * V 32000): pass it with a seed to `randomLlama` so every package measures the same model.
+ */
+export const LLAMA_51M = Object.freeze({
+  vocabSize: 32000,
+  hiddenSize: 512,
+  numLayers: 8,
+  numHeads: 8,
+  numKvHeads: 4,
+  intermediateSize: 1024,
+});

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadOnnxModel } from '@svdecode/backend-onnx';
 import { checkpointWeights, randomLlama } from '@svdecode/backend-tfjs';
-import { machine, record, table } from '@svdecode/bench';
+import { LLAMA_51M, machine, record, table } from '@svdecode/bench';
 import { exportGguf, exportGgufLora } from '@svdecode/gguf-export';
 import { exportOnnx } from '@svdecode/onnx-export';
 import { AdaptedModel, createAdapter, defaultAdapterConfig, loadAdapter } from '@svdecode/peft-tfjs';
@@ -147,15 +147,7 @@ try {
   adapted.dispose();
   model.dispose();
 
-  const big = await randomLlama({
-    vocabSize: 32000,
-    hiddenSize: 512,
-    numLayers: 8,
-    numHeads: 8,
-    numKvHeads: 4,
-    intermediateSize: 1024,
-    seed: 5,
-  });
+  const big = await randomLlama({ ...LLAMA_51M, seed: 5 });
   const bigAdapted = new AdaptedModel(
     big,
     createAdapter(big, defaultAdapterConfig('lora', big), { seed: 1 }),

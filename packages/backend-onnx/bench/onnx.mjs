@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AutoModelForCausalLM, env, Tensor } from '@huggingface/transformers';
 import { checkpointWeights, randomLlama } from '@svdecode/backend-tfjs';
-import { machine, record, table } from '@svdecode/bench';
+import { LLAMA_51M, machine, record, table } from '@svdecode/bench';
 import { pairSessions } from '@svdecode/core';
 import { exportOnnx } from '@svdecode/onnx-export';
 import { AdaptedModel, createAdapter, defaultAdapterConfig } from '@svdecode/peft-tfjs';
@@ -21,15 +21,7 @@ const prompt = Array.from({ length: 16 }, (_, i) => 3 + ((i * 7919) % 30000));
 const root = await mkdtemp(join(tmpdir(), 'svdecode-onnx-bench-'));
 const lazySkipped = [];
 try {
-  const tfjs = await randomLlama({
-    vocabSize: 32000,
-    hiddenSize: 512,
-    numLayers: 8,
-    numHeads: 8,
-    numKvHeads: 4,
-    intermediateSize: 1024,
-    seed: 5,
-  });
+  const tfjs = await randomLlama({ ...LLAMA_51M, seed: 5 });
   const adapted = new AdaptedModel(
     tfjs,
     createAdapter(tfjs, defaultAdapterConfig('lora', tfjs), { seed: 1 }),

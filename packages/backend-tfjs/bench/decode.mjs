@@ -1,18 +1,11 @@
 // Decode speed of a ~54M-parameter random-init Llama (d = 512, 8 layers, 8 heads / 4 KV heads,
 // intermediate 1024, V = 32,000, untied) on the active tfjs backend: tokens/s with and without the
 // KV cache, and per-token time at position 512 against position 16, all in one run.
-import { fmt, machine, record, table } from '@svdecode/bench';
+import { fmt, LLAMA_51M, machine, record, table } from '@svdecode/bench';
 import * as tf from '@tensorflow/tfjs-core';
 import { activeTfjsBackend, parameterCount, randomLlama } from '../dist/index.js';
 
-const model = await randomLlama({
-  vocabSize: 32000,
-  hiddenSize: 512,
-  numLayers: 8,
-  numHeads: 8,
-  numKvHeads: 4,
-  intermediateSize: 1024,
-});
+const model = await randomLlama(LLAMA_51M);
 const backend = { name: activeTfjsBackend() };
 const params = parameterCount(model);
 const config = model.config;

@@ -4,7 +4,7 @@
 // against plain adapted decoding; (5) lazy base vs eager steered decoding on a random-init model.
 
 import { enableGradients, parameterCount, randomLlama } from '@svdecode/backend-tfjs';
-import { fmt, machine, record, table } from '@svdecode/bench';
+import { fmt, LLAMA_51M, machine, record, table } from '@svdecode/bench';
 import { generateAll } from '@svdecode/sampler';
 import * as tf from '@tensorflow/tfjs-core';
 import { AdaptedModel, createAdapter, defaultAdapterConfig, warmStart } from '../dist/index.js';
@@ -23,15 +23,7 @@ async function median(fn, runs = 7) {
   return t.sort((a, b) => a - b)[runs >> 1];
 }
 
-const model = await randomLlama({
-  vocabSize: 32000,
-  hiddenSize: 512,
-  numLayers: 8,
-  numHeads: 8,
-  numKvHeads: 4,
-  intermediateSize: 1024,
-  seed: 3,
-});
+const model = await randomLlama({ ...LLAMA_51M, seed: 3 });
 console.log(
   `PEFT benchmark — random Llama ${(parameterCount(model) / 1e6).toFixed(1)}M params (d 512, 8 layers, V 32000), tfjs-${model.info.backend}, ${machine()}\n`,
 );
