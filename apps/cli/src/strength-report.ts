@@ -27,7 +27,7 @@ export function crossValidationTable(summary: StrengthSummary, cv: CrossValidati
     `  ${'aggregate'.padEnd(10)}${'mu (all)'.padStart(12)}${'cross-entropy (nats)'.padStart(22)}${'accuracy (points)'.padStart(20)}`,
     ...AGGREGATES.map((a) => row(a, summary[AGGREGATE_FIELD[a]], cv.aggregates[AGGREGATE_FIELD[a]])),
     row('guarded', summary.decision.guarded ? summary.decision.mu : '(off)', cv.guarded),
-    '  (negative cross-entropy change = better; ± one standard error over rows; guarded: the rule rerun per fold)',
+    "  (cross-entropy over each steerable token's confident set; negative change = better; ± one standard error over rows; guarded: the rule rerun per fold)",
   ].join('\n');
 }
 

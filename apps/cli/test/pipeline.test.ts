@@ -270,6 +270,33 @@ describe('svdecode warmstart -> calibrate -> generate -> eval -> export-onnx -> 
     expect(JSON.parse(first.stdout).backend).toBe('onnx');
   });
 
+  it('eval --no-steer with an adapter scores the adapted model unsteered, the same numbers as --mu 0 and --compare', async () => {
+    const data = join(TASKS, 'capitals', 'test.jsonl');
+    const common = [
+      'eval',
+      '--model',
+      'tiny',
+      '--adapter',
+      adapter,
+      '--data',
+      data,
+      '--limit',
+      '6',
+      '--json',
+    ];
+    const unsteered = await svdecode([...common, '--no-steer']);
+    expect(unsteered.code, unsteered.stderr).toBe(0);
+    const json = JSON.parse(unsteered.stdout);
+    expect(json).toMatchObject({ rows: 6, muBar: null, steered: null });
+    const zero = JSON.parse((await svdecode([...common, '--mu', '0', '--compare'])).stdout);
+    expect(json.plain).toEqual(zero.plain);
+    // mu = 0 is no steering: likelihoods without the confidence mask, the plain adapted numbers
+    expect(zero.steered).toEqual(zero.plain);
+    const both = await svdecode([...common, '--no-steer', '--mu', '1']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/^BAD_ARGUMENT: --no-steer cannot be combined/m);
+  });
+
   it('eval without --adapter scores the base model alone; steering flags then need an adapter', async () => {
     const data = join(TASKS, 'capitals', 'test.jsonl');
     const r = await svdecode(['eval', '--model', 'tiny', '--data', data, '--limit', '4', '--json']);

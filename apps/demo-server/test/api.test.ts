@@ -117,6 +117,18 @@ describe('routes', () => {
     expect(body.mu).toBe(setup.steering!.muBar);
     const off = (await post('/v1/score', { prompt: 'x', choices: ['a', 'b'], steer: false })).json();
     expect(off.steered).toBeNull();
+    // mu = 0 is no steering: the steered column is the plain one (no confidence mask), Paris included
+    const zero = (
+      await post('/v1/score', {
+        prompt: 'The capital of Georgia is',
+        choices: [' Tbilisi', ' Paris'],
+        mu: 0,
+        alpha: 0.9,
+      })
+    ).json();
+    expect(zero.mu).toBe(0);
+    expect(zero.steered.logLikelihoods).toEqual(zero.plain.logLikelihoods);
+    expect(zero.steered.logLikelihoods.every((x: number | null) => x !== null)).toBe(true);
   });
 
   it('unknown routes are JSON 404s', async () => {

@@ -27,6 +27,8 @@ export {
 } from './metrics.js';
 export type { ChoiceScores, EvalOptions, McRowResult, SteerSettings } from './scoring.js';
 export { evaluateByGeneration, evaluateMultipleChoice, evaluateTruthfulQa, scoreChoices } from './scoring.js';
+export type { GridOptions, GridRow, SteerSetting } from './strength-grid.js';
+export { evaluateChoicesGrid, evaluateOpenEndedGrid } from './strength-grid.js';
 export type { ModelUnderTest, RowOutcome, SplitEvaluationOptions, SplitMetrics } from './task-evaluation.js';
 export { encodeRows, evaluateChoices, evaluateOpenEnded } from './task-evaluation.js';
 export { fillTemplate, multipleChoiceAnswer, multipleChoicePrompt, trueFalsePrompt } from './templates.js';

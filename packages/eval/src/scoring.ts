@@ -47,7 +47,8 @@ function logSoftmaxAt(logits: Float32Array, target: number): number {
  * Log-likelihood of each choice continuing the prompt, under the plain model (a `CausalLM`) or
  * under steered decoding (a `PairedCausalLM` and `steer`): at every choice token the steered logits
  * `z + mu * delta_hat` are used, so with lambda = -Infinity a token outside the confident set has
- * probability 0 (log-likelihood -Infinity).
+ * probability 0 (log-likelihood -Infinity). With `steer.mu === 0` the scores are the plain adapted
+ * model's (no mask), as in the sampler: mu = 0 means no steering.
  */
 export async function scoreChoices(
   model: CausalLM | PairedCausalLM,
@@ -66,7 +67,8 @@ export async function scoreChoices(
     if (choice.length === 0) throw new SvdecodeError('BAD_DATASET_ROW', 'a choice encodes to no tokens');
     const tokens = [...prompt, ...choice];
     let total = 0;
-    if (steer) {
+    // mu = 0 is plain adapted decoding everywhere (no confidence mask): the plain model's numbers
+    if (steer && steer.mu !== 0) {
       if (!isPaired(model)) {
         throw new SvdecodeError('BAD_ARGUMENT', 'steered scoring needs base and adapted logits', {
           hint: 'Pass a PairedCausalLM (an AdaptedModel, a paired ONNX export, or pairModels(base, adapted)).',

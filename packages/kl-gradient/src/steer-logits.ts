@@ -4,6 +4,8 @@ import { SvdecodeError } from '@svdecode/core';
  * Steered logits (Eq. 14): `adapted + mu * delta` on the tokens the mask keeps; on masked tokens
  * `-Infinity` when `lambda` is -Infinity (the default, whatever the sign of `mu`: a masked token is
  * never un-masked), else `adapted + mu * lambda`. One pass; `out` may be `adapted` itself (in place).
+ * mu = 0 is no steering: the adapted logits unchanged, without the mask (the same meaning of
+ * mu = 0 as the sampler, scoring, evaluation and calibration reports).
  */
 export function steerLogits(
   adapted: Float32Array,
@@ -31,7 +33,9 @@ export function steerLogits(
   if (out.length !== n) {
     throw new SvdecodeError('VOCAB_MISMATCH', `output buffer holds ${out.length} entries, logits ${n}`);
   }
-  if (lambda === Number.NEGATIVE_INFINITY) {
+  if (mu === 0) {
+    if (out !== adapted) out.set(adapted);
+  } else if (lambda === Number.NEGATIVE_INFINITY) {
     for (let i = 0; i < n; i++) out[i] = mask[i] ? adapted[i]! + mu * delta[i]! : Number.NEGATIVE_INFINITY;
   } else {
     const masked = mu * lambda;

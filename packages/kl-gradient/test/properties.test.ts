@@ -81,7 +81,7 @@ describe('steerLogits', () => {
   it('a negative mu with lambda = -Infinity never un-masks a token', () => {
     for (const c of cases) {
       const s = steeringVector(c.adapted, c.base);
-      for (const mu of [-1e6, -3, -0.01, 0, 0.5, 1e6]) {
+      for (const mu of [-1e6, -3, -0.01, 0.5, 1e6]) {
         const z = steerLogits(c.adapted, s, mu);
         for (let i = 0; i < c.v; i++) {
           if (!s.mask[i]) expect(z[i]).toBe(Number.NEGATIVE_INFINITY);
@@ -91,11 +91,14 @@ describe('steerLogits', () => {
     }
   });
 
-  it('mu = 0 leaves the kept logits unchanged; finite lambda shifts the masked ones by mu * lambda', () => {
+  it('mu = 0 is no steering: every logit unchanged, masked ones too; finite lambda shifts the masked ones by mu * lambda', () => {
     const c = cases[3]!;
     const s = steeringVector(c.adapted, c.base);
-    const z0 = steerLogits(c.adapted, s, 0);
-    for (let i = 0; i < c.v; i++) if (s.mask[i]) expect(z0[i]).toBe(c.adapted[i]);
+    expect(s.kept).toBeLessThan(c.v); // the mask removes something, and mu = 0 must not
+    for (const lambda of [Number.NEGATIVE_INFINITY, -1]) {
+      const z0 = steerLogits(c.adapted, s, 0, { lambda });
+      expect(Array.from(z0)).toEqual(Array.from(c.adapted));
+    }
     const z = steerLogits(c.adapted, s, 2, { lambda: -1 });
     for (let i = 0; i < c.v; i++) if (!s.mask[i]) expect(z[i]).toBeCloseTo(c.adapted[i]! - 2, 5);
   });

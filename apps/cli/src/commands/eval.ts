@@ -63,12 +63,13 @@ export async function evalCommand(flags: EvalFlags): Promise<void> {
   try {
     if (!loaded.paired) return await evaluateBase(flags, data, loaded);
     const steering = await resolveSteering(flags, loaded.provenance);
-    if (!steering && !flags.compare)
+    // --no-steer: the adapted model alone (mu = 0 means no steering, everywhere)
+    if (!steering && !flags.compare && flags.steer !== false)
       throw new SvdecodeError(
         'BAD_ARGUMENT',
-        'eval needs --steering <file> or --mu <number> (or --compare)',
+        'eval needs --steering <file> or --mu <number> (or --compare, or --no-steer)',
         {
-          hint: 'Run svdecode calibrate to make a steering file.',
+          hint: 'Run svdecode calibrate to make a steering file, or pass --no-steer to evaluate the adapted model unsteered.',
         },
       );
     const adapted = requirePaired(loaded, 'eval');
