@@ -1,5 +1,5 @@
 import { METHODS } from '@svdecode/peft-tfjs';
-import { DEMO_TASK, TASKS } from '@svdecode/tiny';
+import { BUDGET_NAMES, TASKS } from '@svdecode/tiny';
 import { Command, Option } from 'commander';
 import { calibrateCommand } from './commands/calibrate.js';
 import { demoCommand } from './commands/demo.js';
@@ -68,14 +68,18 @@ export function buildProgram(): Command {
       .description(
         'the main job on the embedded default: warm-start, calibrate, then compare base / PEFT / PEFT + SVDecode on a test split',
       )
-      .addOption(new Option('--method <name>', 'PEFT method').choices(METHODS).default('lora'))
+      .addOption(new Option('--method <name>', 'PEFT method (default lora)').choices(METHODS))
       .addOption(
         new Option(
           '--task <name>',
-          'task of the embedded default (default by the rule in packages/tiny/DECISIONS.md)',
-        )
-          .choices(TASKS)
-          .default(DEMO_TASK),
+          "task of the embedded default (default: the study's demo regime, packages/tiny/DECISIONS.md rule 16)",
+        ).choices(TASKS),
+      )
+      .addOption(
+        new Option(
+          '--budget <name>',
+          "warm-start budget: paper (lr 5e-5), d/10, d/3, d (the method's default rate, 1 epoch), dx3 (3 epochs); default: the study's demo regime",
+        ).choices(BUDGET_NAMES),
       )
       .option('--examples <n>', 'generations shown side by side', number({ min: 0, integer: true }), 3),
   ).action((flags) => demoCommand(flags));

@@ -1,5 +1,5 @@
-// The demo page: two generations (PEFT alone, PEFT + SVDecode) streamed side by side over
-// server-sent events; clicking a steered token shows its top tokens before and after steering.
+// The demo page: three generations (base model, PEFT alone, PEFT + SVDecode) streamed side by side
+// over server-sent events; clicking a steered token shows its top tokens before and after steering.
 const $ = (id) => document.getElementById(id);
 const SVG = 'http://www.w3.org/2000/svg';
 const steps = []; // events of the steered generation, by step
@@ -121,6 +121,7 @@ async function stream(body, onEvent) {
   }
 }
 
+/** target: 'base' (the model before the adapter), 'plain' (PEFT alone) or 'steered' (PEFT + SVDecode). */
 function run(target, steer) {
   const out = $(target);
   const status = $(`${target}-status`);
@@ -129,6 +130,7 @@ function run(target, steer) {
   const mu = $('mu').value === '' ? undefined : Number($('mu').value);
   const body = {
     prompt: $('prompt').value,
+    ...(target === 'base' ? { model: 'base' } : {}),
     steer,
     strategy: $('strategy').value,
     max_new_tokens: Number($('max').value),
@@ -162,6 +164,10 @@ async function main() {
   const info = await (await fetch('/v1/info')).json();
   $('setup').textContent =
     `model ${info.model} · adapter ${info.adapter} · ${info.backend}${info.steering ? ` · mu_bar ${info.steering.muBar.toPrecision(4)}` : ''}`;
+  if (info.defaults) {
+    $('prompt').value = info.defaults.prompt;
+    if (info.defaults.note) $('regime').textContent = info.defaults.note;
+  }
   if (info.steering) {
     $('mu').value = info.steering.muBar;
     $('alpha').value = info.steering.alpha;
@@ -171,7 +177,7 @@ async function main() {
     $('go').disabled = true;
     steps.length = 0;
     try {
-      await Promise.all([run('plain', false), run('steered', true)]);
+      await Promise.all([run('base', false), run('plain', false), run('steered', true)]);
     } finally {
       $('go').disabled = false;
     }

@@ -1,16 +1,46 @@
-import { steeringSession } from '@svdecode/core';
+import { type DecodeSession, type PairedSession, steeringSession } from '@svdecode/core';
 import { generate, type TokenProb } from '@svdecode/sampler';
 import type { FastifyInstance } from 'fastify';
+import { HttpError } from './http-errors.js';
 import type { RequestContext } from './request-context.js';
 import { type GenerateBody, generateSchema } from './schemas.js';
 
-/** POST /v1/generate: a server-sent event stream of tokens, plain or steered. */
+/**
+ * The base model's side of a paired session as a plain session: the page's "base model" pane works
+ * on any backend's PairedCausalLM (both models run; the adapted logits are dropped).
+ */
+function baseSide(paired: PairedSession): DecodeSession {
+  return {
+    get vocabSize() {
+      return paired.vocabSize;
+    },
+    get length() {
+      return paired.length;
+    },
+    get disposed() {
+      return paired.disposed;
+    },
+    append: async (tokens) => (await paired.append(tokens)).base,
+    fork: () => baseSide(paired.fork()),
+    dispose: () => paired.dispose(),
+  };
+}
+
+/** POST /v1/generate: a server-sent event stream of tokens from the base model, PEFT, or PEFT + SVDecode. */
 export function generateRoute(app: FastifyInstance, ctx: RequestContext): void {
   const { setup, limits, gate, encodePrompt, steerOf, admit } = ctx;
   const { adapted, tokenizer } = setup;
   app.post('/v1/generate', { schema: { body: generateSchema(limits) } }, async (request, reply) => {
     const body = request.body as GenerateBody;
-    const steer = steerOf(body);
+    const base = body.model === 'base';
+    if (base && (body.mu !== undefined || body.steer === true))
+      throw new HttpError(
+        400,
+        'BAD_REQUEST',
+        'model: the base model is never steered; leave out mu and steer',
+        'model',
+      );
+    const steer = base ? undefined : steerOf(body);
     const prompt = encodePrompt(body.prompt);
     admit();
     // a client that goes away stops its generation (and frees its sessions), queued or running
@@ -39,7 +69,11 @@ export function generateRoute(app: FastifyInstance, ctx: RequestContext): void {
       const named = (list: TokenProb[] | undefined) =>
         list?.map((t) => ({ token: t.token, text: tokenizer.decode([t.token]), prob: t.prob }));
       const stream = generate(
-        steer ? steeringSession(adapted, { lazyBase: body.lazy_base }) : adapted.createSession(),
+        base
+          ? baseSide(adapted.createPairedSession())
+          : steer
+            ? steeringSession(adapted, { lazyBase: body.lazy_base })
+            : adapted.createSession(),
         prompt,
         {
           strategy: body.strategy ?? 'greedy',
@@ -57,6 +91,7 @@ export function generateRoute(app: FastifyInstance, ctx: RequestContext): void {
       );
       send('start', {
         promptTokens: prompt.length,
+        model: base ? 'base' : 'adapted',
         steer: steer !== undefined,
         mu: steer?.mu ?? null,
         alpha: steer?.alpha ?? null,

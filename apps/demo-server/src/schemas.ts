@@ -35,6 +35,7 @@ export function generateSchema(limits: Limits) {
     required: ['prompt'],
     properties: {
       prompt: { type: 'string', minLength: 1, maxLength: limits.maxPromptChars },
+      model: { type: 'string', enum: ['adapted', 'base'] },
       ...steering,
       strategy: { type: 'string', enum: ['greedy', 'sample'] },
       temperature: { type: 'number', exclusiveMinimum: 0, maximum: 100 },
@@ -69,6 +70,8 @@ export function scoreSchema(limits: Limits) {
 
 export interface GenerateBody {
   prompt: string;
+  /** 'base': the model before the adapter (never steered); default 'adapted'. */
+  model?: 'adapted' | 'base';
   steer?: boolean;
   mu?: number;
   alpha?: number;

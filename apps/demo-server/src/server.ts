@@ -40,6 +40,7 @@ export function buildServer(setup: DemoSetup, options: ServerOptions = {}): Fast
     ...setup.description,
     vocabSize: setup.adapted.vocabSize,
     steering: setup.steering,
+    defaults: setup.defaults ?? null,
     limits,
   }));
   const ctx = requestContext(setup, limits, gate);

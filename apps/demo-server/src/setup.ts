@@ -22,6 +22,8 @@ export interface DemoSetup {
       reason: string;
     } | null;
   } | null;
+  /** What the page opens with (GET /v1/info `defaults`): a prompt in the demo task's own format, and a line on why. */
+  defaults?: { prompt: string; note?: string };
   /** Shown by GET /v1/info: model, adapter, steering file, backend. */
   description: Record<string, unknown>;
 }

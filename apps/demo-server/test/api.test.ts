@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { generateAll } from '@svdecode/sampler';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../src/index.js';
@@ -89,6 +90,35 @@ describe('routes', () => {
     expect(events.at(-1)!.data.baseSkipped).toBe(0);
     const bad = await post('/v1/generate', { prompt: 'x', lazy_base: 'sometimes' });
     expect(bad.statusCode).toBe(400);
+  });
+
+  it("model: 'base' decodes the model before the adapter, the base model's own greedy tokens; never steered", async () => {
+    const prompt = 'Q: What is the capital of Chile?\nA:';
+    const events = parseEvents(
+      (await post('/v1/generate', { prompt, model: 'base', max_new_tokens: 6 })).body,
+    );
+    expect(events[0]!.data).toMatchObject({ model: 'base', steer: false, mu: null });
+    const ids = [setup.tokenizer.bosTokenId!, ...setup.tokenizer.encode(prompt, { addSpecialTokens: false })];
+    const want = await generateAll(setup.base.createSession(), ids, {
+      maxNewTokens: 6,
+      tokenizer: setup.tokenizer,
+      eosTokenIds: setup.tokenizer.eosTokenIds,
+    });
+    expect(events.at(-1)!.data.text).toBe(want.text);
+    const adapted = parseEvents(
+      (await post('/v1/generate', { prompt, steer: false, max_new_tokens: 6 })).body,
+    );
+    expect(adapted[0]!.data).toMatchObject({ model: 'adapted' });
+    expect(setup.liveSessions()).toBe(0);
+    const bad = await post('/v1/generate', { prompt, model: 'base', mu: 1 });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.field).toBe('model');
+    expect((await post('/v1/generate', { prompt, model: 'other' })).statusCode).toBe(400);
+  });
+
+  it('GET /v1/info gives the page its opening prompt', async () => {
+    const info = (await app.inject('/v1/info')).json();
+    expect(info.defaults).toEqual(setup.defaults);
   });
 
   it('steer: false decodes PEFT alone (before == after); mu: 0 steers with the identity', async () => {

@@ -44,7 +44,7 @@ afterAll(async () => {
 });
 
 describe('the demo page in headless Chromium', () => {
-  it('runs a generation: both outputs fill, the charts render; a screenshot is saved', async () => {
+  it('runs a generation: base, PEFT and PEFT + SVDecode fill, the charts render; a screenshot is saved', async () => {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -53,10 +53,14 @@ describe('the demo page in headless Chromium', () => {
     expect(await page.inputValue('#mu')).toBe(String(setup.steering!.muBar));
     // the strength guard's decision is shown next to mu_bar
     expect(await page.textContent('#decision')).toContain(setup.steering!.decision!.reason);
-    await page.fill('#prompt', 'The capital of Georgia is');
+    // the page opens on the demo regime's prompt, in the task's own format
+    expect(await page.inputValue('#prompt')).toBe(setup.defaults!.prompt);
+    expect(await page.textContent('#regime')).toBe(setup.defaults!.note);
     await page.click('#go');
+    await page.waitForSelector('#base[data-done="true"]');
     await page.waitForSelector('#plain[data-done="true"]');
     await page.waitForSelector('#steered[data-done="true"]');
+    expect((await page.textContent('#base'))!.length).toBeGreaterThan(0);
     expect((await page.textContent('#plain'))!.length).toBeGreaterThan(0);
     expect((await page.textContent('#steered'))!.length).toBeGreaterThan(0);
     // the chart of the first step's top tokens, before and after steering

@@ -6,7 +6,9 @@ import type { DemoSetup } from '../src/index.js';
 process.env.SVDECODE_QUIET = '1';
 
 /** The embedded model with its committed demo adapter and steering file, as `svdecode serve` starts it. */
-export async function demoSetup(): Promise<DemoSetup & { dispose(): void; liveSessions(): number }> {
+export async function demoSetup(): Promise<
+  DemoSetup & { base: Awaited<ReturnType<typeof loadTiny>>['model']; dispose(): void; liveSessions(): number }
+> {
   const { model, tokenizer } = await loadTiny();
   const adapted = await loadAdapter(model, TINY_DEMO_ADAPTER_DIR, { tokenizer });
   const file = JSON.parse(readFileSync(TINY_DEMO_STEERING_FILE, 'utf8'));
@@ -21,7 +23,9 @@ export async function demoSetup(): Promise<DemoSetup & { dispose(): void; liveSe
       histogram: file.distribution.histogram,
       decision: file.decision ?? null,
     },
+    defaults: { prompt: 'Q: What is the capital of Chile?\nA:', note: 'the demo regime' },
     description: { model: 'tiny', adapter: 'demo lora', steeringFile: 'demo/steering.json', backend: 'tfjs' },
+    base: model,
     liveSessions: () => adapted.liveSessions,
     dispose: () => {
       adapted.dispose();

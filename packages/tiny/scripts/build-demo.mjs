@@ -1,16 +1,22 @@
 #!/usr/bin/env node
 // Rebuilds demo/lora and demo/steering.json, the adapter and steering file `svdecode serve` uses by
-// default: the same run as `svdecode demo` (LoRA, one epoch on the DEMO_TASK train split, lr 1e-3,
-// seed 0, mu_bar by the optimal aggregate on the calibration split), through the CLI itself.
-// Run after `pnpm build`: node scripts/build-demo.mjs
+// default: the same run as `svdecode demo` in the study's demo regime (demo/regime.json, written by
+// scripts/study.mjs: LoRA on the regime task's train split at the regime budget, seed 0; mu_bar by
+// the guarded optimum on the calibration split), through the CLI itself. Without a regime file:
+// DEMO_TASK, lr 1e-3, one epoch.
+// Run after `pnpm build` (and the study): node scripts/build-demo.mjs
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { DEMO_TASK } from '../dist/index.js';
+import { DEMO_TASK, loadDemoRegime } from '../dist/index.js';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const cli = here('../../../apps/cli/dist/main.js');
-const tasks = here(`../data/tasks/${DEMO_TASK}/`);
+const regime = await loadDemoRegime();
+if (regime && regime.estimator !== 'guarded')
+  throw new Error(`the regime's estimator is ${regime.estimator}: calibrate writes the guarded optimum only`);
+const task = regime?.task ?? DEMO_TASK;
+const tasks = here(`../data/tasks/${task}/`);
 const demo = here('../demo/');
 const run = (...args) => execFileSync(process.execPath, [cli, ...args], { stdio: 'inherit' });
 
@@ -23,7 +29,9 @@ run(
   '--method',
   'lora',
   '--lr',
-  '1e-3',
+  String(regime?.learningRate ?? 1e-3),
+  '--epochs',
+  String(regime?.epochs ?? 1),
   '--out',
   `${demo}lora`,
 );
@@ -50,5 +58,5 @@ const file = `${demo}steering.json`;
 const steering = JSON.parse(readFileSync(file, 'utf8'));
 steering.base.path = 'tiny';
 steering.adapter.path = 'demo/lora';
-steering.calibration.data = `data/tasks/${DEMO_TASK}/calibration.jsonl`;
+steering.calibration.data = `data/tasks/${task}/calibration.jsonl`;
 writeFileSync(file, `${JSON.stringify(steering, null, 2)}\n`);

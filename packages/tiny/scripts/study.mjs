@@ -28,6 +28,7 @@ import {
 } from '../dist/index.js';
 
 process.env.SVDECODE_QUIET = '1';
+const DEFAULT_OUT = fileURLToPath(new URL('../results/study/', import.meta.url));
 const { values } = parseArgs({
   options: {
     tasks: { type: 'string', default: TASKS.join(',') },
@@ -37,7 +38,7 @@ const { values } = parseArgs({
     jobs: { type: 'string', default: String(Math.max(1, Math.min(2, cpus().length))) },
     'max-minutes': { type: 'string' },
     'report-only': { type: 'boolean', default: false },
-    out: { type: 'string', default: fileURLToPath(new URL('../results/study/', import.meta.url)) },
+    out: { type: 'string', default: DEFAULT_OUT },
     worker: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -164,7 +165,13 @@ if (records.length === 0) {
   console.error('study: no stored runs to report');
   process.exit(existsSync(runsDir) ? 0 : 1);
 }
-const written = await writeStudyReport(records, bases, values.out);
+// the committed study (the default output) also decides the demo's regime (DECISIONS.md rule 16)
+const demoRegimeFile = values.out === DEFAULT_OUT ? TINY_DEMO_REGIME_FILE : undefined;
+const written = await writeStudyReport(records, bases, values.out, {
+  fallbackDemoTask: DEMO_TASK,
+  demoRegimeFile,
+});
+if (demoRegimeFile) written.push(demoRegimeFile);
 // the tables as the repository's formatter writes them (lint checks the committed file)
 execFileSync(
   process.execPath,

@@ -25,16 +25,15 @@ import {
   type StrengthSummary,
 } from '@svdecode/strength';
 import { type TaskName, taskFile, taskKind } from './embedded.js';
+import { calibrationCorrectness } from './study/calibration-grid.js';
+import { type EstimatorName, tunedGuardedStrength, tunedStrength } from './study/estimators.js';
+import { ORACLE_GRID } from './study/plan.js';
 
 export type Aggregate = AggregateName;
 
-/** Learning rates of the embedded default's warm-start, per method (see the README for why not 5e-5). */
-export const TINY_LEARNING_RATES: Record<Method, number> = {
-  lora: 1e-3,
-  ia3: 1e-2,
-  'prompt-tuning': 1e-2,
-  'p-tuning-v2': 1e-3,
-};
+import { TINY_LEARNING_RATES } from './learning-rates.js';
+
+export { TINY_LEARNING_RATES };
 
 export type ExperimentEvent =
   | {
@@ -61,6 +60,13 @@ export interface ExperimentOptions {
   aggregate?: Aggregate;
   /** The held-out guard on mu_bar (default true; @svdecode/strength). */
   guard?: boolean;
+  /**
+   * How the strength is chosen (default 'guarded': the calibration decision as `aggregate` and
+   * `guard` say). The study's other estimators: 'peft' (0), 'paperMean' and 'optimal' (guard off),
+   * 'tuned' and 'tunedGuarded' (the grid strength with the best greedy calibration accuracy;
+   * DECISIONS.md entry 15).
+   */
+  estimator?: EstimatorName;
   alpha?: number;
   /** Evaluate the base model too (default true; the replication script computes it once per task). */
   evaluateBase?: boolean;
@@ -72,8 +78,12 @@ export interface ExperimentOptions {
 export interface CalibrationRun {
   task: TaskName;
   method: Method;
-  /** The strength decoded with: `decision.mu` (guarded by default). */
+  /** The strength decoded with: `decision.mu` (guarded by default), or the chosen estimator's. */
   muBar: number;
+  /** Which estimator chose muBar. */
+  estimator: EstimatorName;
+  /** The tuned estimators: greedy calibration accuracy at every grid strength. */
+  calibrationGrid?: { mus: number[]; accuracy: number[] };
   aggregate: Aggregate;
   decision: StrengthDecision;
   alpha: number;
@@ -148,10 +158,8 @@ async function withCalibratedAdapter<T extends CalibrationRun>(
   const alpha = options.alpha ?? 0.1;
   const emit = options.onProgress ?? (() => {});
   const train = encodeRows(tokenizer, await loadPromptCompletionJsonl(taskFile(task, 'train')));
-  const calibrationRows = encodeRows(
-    tokenizer,
-    await loadPromptCompletionJsonl(taskFile(task, 'calibration')),
-  );
+  const calibrationText = await loadPromptCompletionJsonl(taskFile(task, 'calibration'));
+  const calibrationRows = encodeRows(tokenizer, calibrationText);
 
   const adapted = new AdaptedModel(
     model,
@@ -187,15 +195,35 @@ async function withCalibratedAdapter<T extends CalibrationRun>(
     });
     abortIfAsked(options.signal);
     const { decision } = calibration.summary;
-    if (!Number.isFinite(decision.mu)) {
-      throw new SvdecodeError('NON_FINITE_STRENGTH', `mu_bar (${aggregate}, guard off) is ${decision.mu}`, {
+    const estimator = options.estimator ?? 'guarded';
+    let muBar = decision.mu;
+    let calibrationGrid: CalibrationRun['calibrationGrid'];
+    if (estimator === 'peft') muBar = 0;
+    else if (estimator === 'paperMean') muBar = calibration.summary.mean;
+    else if (estimator === 'optimal') muBar = calibration.summary.optimal;
+    else if (estimator === 'tuned' || estimator === 'tunedGuarded') {
+      const correctAt = await calibrationCorrectness(adapted, tokenizer, calibrationText, ORACLE_GRID, {
+        alpha,
+        choiceTask: taskKind(task) === 'multiple-choice',
+      });
+      const correct = ORACLE_GRID.map((mu) => correctAt.get(mu)!);
+      muBar = (estimator === 'tuned' ? tunedStrength : tunedGuardedStrength)(ORACLE_GRID, correct);
+      calibrationGrid = {
+        mus: [...ORACLE_GRID],
+        accuracy: correct.map((c) => c.reduce((a, b) => a + b, 0) / c.length),
+      };
+    }
+    if (!Number.isFinite(muBar)) {
+      throw new SvdecodeError('NON_FINITE_STRENGTH', `mu_bar (${aggregate}, ${estimator}) is ${muBar}`, {
         hint: 'The calibration loss may be unbounded; leave the guard on, or use more calibration data.',
       });
     }
     const run: CalibrationRun = {
       task,
       method,
-      muBar: decision.mu,
+      muBar,
+      estimator,
+      ...(calibrationGrid ? { calibrationGrid } : {}),
       aggregate,
       decision,
       alpha,

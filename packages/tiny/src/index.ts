@@ -1,3 +1,5 @@
+export type { DemoRegime } from './demo-regime.js';
+export { loadDemoRegime, TINY_DEMO_REGIME_FILE } from './demo-regime.js';
 export type { Split, TaskName } from './embedded.js';
 export {
   DEMO_TASK,
@@ -41,6 +43,6 @@ export {
   studyPlan,
 } from './study/plan.js';
 export type { StudyReport, Verdict } from './study/report.js';
-export { buildStudyReport, PAPER_REPORTED, writeStudyReport } from './study/report.js';
+export { buildStudyReport, demoRegimeOf, PAPER_REPORTED, writeStudyReport } from './study/report.js';
 export type { EstimatorRecord, SettingResult, StudyRunInput, StudyRunRecord } from './study/run.js';
 export { evaluateStudyBase, runStudyRun } from './study/run.js';

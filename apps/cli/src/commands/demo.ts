@@ -1,6 +1,17 @@
 import { type BootstrapInterval, pairedBootstrap } from '@svdecode/eval';
 import type { Method } from '@svdecode/peft-tfjs';
-import { type ExperimentResult, loadTiny, runExperiment, type TaskName, taskFile } from '@svdecode/tiny';
+import {
+  type BudgetName,
+  DEMO_TASK,
+  type DemoRegime,
+  type ExperimentResult,
+  loadDemoRegime,
+  loadTiny,
+  runExperiment,
+  budget as studyBudget,
+  type TaskName,
+  taskFile,
+} from '@svdecode/tiny';
 import { interruptSignal } from '../interrupt.js';
 import type { CommonFlags } from '../options.js';
 import { createProgress, note, type Progress } from '../progress.js';
@@ -8,30 +19,82 @@ import { aggregatesOf, toJson } from '../steering-file.js';
 import { decisionLine } from '../strength-report.js';
 
 export interface DemoFlags extends CommonFlags {
-  method: Method;
-  task: TaskName;
+  /** Absent: the study's demo regime (packages/tiny/demo/regime.json), else LoRA. */
+  method?: Method;
+  task?: TaskName;
+  budget?: BudgetName;
   examples: number;
+}
+
+/** What the demo runs: the study's regime unless flags say otherwise. */
+interface DemoPlan {
+  task: TaskName;
+  method: Method;
+  budget: BudgetName;
+  learningRate: number;
+  epochs: number;
+  /** The regime, when the demo runs it as the study chose it (then its numbers are shown). */
+  regime: DemoRegime | null;
+  estimator: DemoRegime['estimator'];
+}
+
+async function planDemo(flags: DemoFlags): Promise<DemoPlan> {
+  const regime = await loadDemoRegime();
+  const method = flags.method ?? 'lora';
+  const task = flags.task ?? regime?.task ?? DEMO_TASK;
+  const name = flags.budget ?? ((regime?.budget ?? 'd') as BudgetName);
+  const b = studyBudget(method, name);
+  const asChosen = regime !== null && regime.task === task && regime.budget === name && method === 'lora';
+  return {
+    task,
+    method,
+    budget: name,
+    learningRate: b.learningRate,
+    epochs: b.epochs,
+    regime: asChosen ? regime : null,
+    estimator: regime?.estimator ?? 'guarded',
+  };
 }
 
 const pct = (x: number | undefined) => (x === undefined ? '–' : `${(100 * x).toFixed(1)} %`);
 
-function table(r: ExperimentResult): string {
+const budgetText = (p: { budget: string; learningRate: number; epochs: number }) =>
+  `${p.budget}: lr ${Number(p.learningRate.toPrecision(2))}, ${p.epochs} epoch${p.epochs === 1 ? '' : 's'}`;
+
+function table(r: ExperimentResult, plan: DemoPlan): string {
+  const w = 34;
   const row = (name: string, m: { accuracy: number; likelihoodAccuracy?: number } | undefined) =>
-    `  ${name.padEnd(20)}${pct(m?.accuracy).padStart(10)}${r.peft.likelihoodAccuracy === undefined ? '' : pct(m?.likelihoodAccuracy).padStart(16)}`;
+    `  ${name.padEnd(w)}${pct(m?.accuracy).padStart(10)}${r.peft.likelihoodAccuracy === undefined ? '' : pct(m?.likelihoodAccuracy).padStart(16)}`;
+  const converged = plan.regime?.converged;
   return [
-    `  ${'variant'.padEnd(20)}${'greedy'.padStart(10)}${r.peft.likelihoodAccuracy === undefined ? '' : 'likelihood'.padStart(16)}`,
+    `  ${'variant'.padEnd(w)}${'greedy'.padStart(10)}${r.peft.likelihoodAccuracy === undefined ? '' : 'likelihood'.padStart(16)}`,
     row('base model', r.base),
-    row(`${r.method} (1 epoch)`, r.peft),
+    row(`${r.method} (${budgetText(plan)})`, r.peft),
     row(`${r.method} + SVDecode`, r.svdecode),
+    ...(converged
+      ? [
+          `  ${`${r.method} converged (${budgetText(converged)})`.padEnd(w)}${pct(converged.accuracy).padStart(10)}   (the study, ${plan.regime!.study.seeds} seeds)`,
+        ]
+      : []),
   ].join('\n');
+}
+
+/** One sentence: what the study found, and why the demo runs where it does. */
+function studySentence(plan: DemoPlan): string {
+  const regime = plan.regime;
+  if (!regime) return 'The study of where steering helps is in packages/tiny/results/study/study.md.';
+  const d = regime.study.difference;
+  return regime.found
+    ? `The study: ${regime.verdict} This cell was chosen on calibration data (${regime.reason}); on test the study measured ${points(d.mean)} points [${points(d.ci95[0])}, ${points(d.ci95[1])}] over ${regime.study.seeds} seeds.`
+    : `The study found no regime where steering helps on calibration data, so the demo shows the default budget: ${regime.verdict}`;
 }
 
 const points = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
 
 /** One sentence that says what the interval allows one to conclude. */
 function reading(r: ExperimentResult, d: BootstrapInterval): string {
-  if (r.decision.mu === 0)
-    return 'Reading: the strength guard found no held-out support for steering (mu_bar = 0), so SVDecode decoded as PEFT alone.';
+  if (r.muBar === 0)
+    return `Reading: the ${r.estimator === 'guarded' ? 'strength guard' : `${r.estimator} estimator`} found no support for steering on calibration data (mu_bar = 0), so SVDecode decoded as PEFT alone.`;
   if (d.interval[0] > 0)
     return `Reading: SVDecode improved on ${r.method} alone on this task; the interval excludes zero.`;
   if (d.interval[1] < 0)
@@ -45,8 +108,9 @@ function reading(r: ExperimentResult, d: BootstrapInterval): string {
  * split, with a few generations side by side.
  */
 export async function demoCommand(flags: DemoFlags): Promise<void> {
+  const plan = await planDemo(flags);
   note(
-    `svdecode demo: ${flags.method} on the embedded model, task "${flags.task}" (${taskFile(flags.task, 'test')})`,
+    `svdecode demo: ${plan.method} on the embedded model, task "${plan.task}" (${taskFile(plan.task, 'test')}), warm-start budget ${budgetText(plan)}${plan.regime ? " (the study's demo regime, DECISIONS.md rule 16)" : ''}`,
     flags.quiet,
   );
   const { model, tokenizer } = await loadTiny();
@@ -59,8 +123,10 @@ export async function demoCommand(flags: DemoFlags): Promise<void> {
   let result: ExperimentResult;
   try {
     result = await runExperiment({
-      task: flags.task,
-      method: flags.method,
+      task: plan.task,
+      method: plan.method,
+      warmStart: { learningRate: plan.learningRate, epochs: plan.epochs },
+      estimator: plan.estimator,
       model,
       tokenizer,
       signal,
@@ -107,6 +173,8 @@ export async function demoCommand(flags: DemoFlags): Promise<void> {
       `${toJson({
         task: result.task,
         method: result.method,
+        budget: { name: plan.budget, learningRate: plan.learningRate, epochs: plan.epochs },
+        estimator: result.estimator,
         muBar: result.muBar,
         aggregate: result.aggregate,
         alpha: result.alpha,
@@ -120,6 +188,8 @@ export async function demoCommand(flags: DemoFlags): Promise<void> {
         svdecode: strip(result.svdecode),
         difference: { mean: difference.mean, ci95: difference.interval, items: difference.items },
         examples,
+        regime: plan.regime,
+        study: studySentence(plan),
         seconds: result.seconds,
       })}\n`,
     );
@@ -128,10 +198,10 @@ export async function demoCommand(flags: DemoFlags): Promise<void> {
   const lines = [
     '',
     `task ${result.task}: test-split accuracy (greedy generation${result.peft.likelihoodAccuracy === undefined ? ', normalised exact match' : '; and best choice by likelihood'})`,
-    table(result),
+    table(result, plan),
     `  PEFT + SVDecode - PEFT: ${points(difference.mean)} points, 95 % interval [${points(difference.interval[0])}, ${points(difference.interval[1])}] over ${difference.items} test items (paired bootstrap)`,
     `  ${reading(result, difference)}`,
-    `  ${decisionLine(result.decision)}`,
+    `  ${result.estimator === 'guarded' ? decisionLine(result.decision) : `mu_bar = ${result.muBar.toPrecision(4)} (${result.estimator}, the study's default estimator; the guarded optimum would be ${result.decision.mu.toPrecision(4)})`}`,
     `  (the paper's mean: ${result.calibration.mean.toPrecision(4)}; from ${result.calibration.count} calibration tokens of ${result.calibration.rows} rows)`,
     ...(result.calibration.coverage.warning ? [`  warning: ${result.calibration.coverage.warning}`] : []),
     `  warm-start: ${result.warmStart.steps} steps, lr ${result.warmStart.learningRate}, ${result.warmStart.seconds.toFixed(1)} s; whole run ${result.seconds.toFixed(0)} s`,
@@ -142,8 +212,10 @@ export async function demoCommand(flags: DemoFlags): Promise<void> {
         `  ${e.question.split('\n')[0]!.replace(/^.*question: /, '')}\n    ${JSON.stringify(e.peft)} | ${JSON.stringify(e.svdecode)} | ${JSON.stringify(e.answer)}`,
     ),
     '',
-    'One seed of one method on one task: the replication table (every task and method, three seeds, intervals)',
-    'is in packages/tiny/README.md (@svdecode/tiny).',
+    `  ${studySentence(plan)}`,
+    '',
+    'One seed of one method on one task: the study (every task, method and budget, three seeds, intervals)',
+    'is in packages/tiny/results/study/study.md (@svdecode/tiny).',
     '',
   ];
   process.stdout.write(lines.join('\n'));

@@ -1,7 +1,14 @@
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { SvdecodeError } from '@svdecode/core';
 import { startServer } from '@svdecode/demo-server';
-import { DEMO_TASK, TINY_DEMO_ADAPTER_DIR, TINY_DEMO_STEERING_FILE } from '@svdecode/tiny';
+import {
+  DEMO_TASK,
+  loadDemoRegime,
+  TINY_DEMO_ADAPTER_DIR,
+  TINY_DEMO_STEERING_FILE,
+  taskFile,
+} from '@svdecode/tiny';
 import { type BackendChoice, openModel, requirePaired } from '../models.js';
 import type { CommonFlags } from '../options.js';
 import { note } from '../progress.js';
@@ -17,6 +24,24 @@ export interface ServeFlags extends CommonFlags {
   maxQueued: number;
   backend?: BackendChoice;
   dtype?: string;
+}
+
+/**
+ * The page's opening prompt on the embedded model: the demo task's first calibration question in
+ * its own format (never a test question), and a line on the regime the study chose.
+ */
+async function embeddedDefaults(
+  task: string,
+  regime: Awaited<ReturnType<typeof loadDemoRegime>>,
+): Promise<{ prompt: string; note: string }> {
+  const first = (await readFile(taskFile(task as never, 'calibration'), 'utf8')).split('\n')[0]!;
+  const prompt = (JSON.parse(first) as { prompt: string }).prompt;
+  const note = regime
+    ? regime.found
+      ? `Demo regime (chosen on calibration data): ${task}, LoRA at warm-start budget ${regime.budget}. ${regime.verdict}`
+      : `The study found no regime where steering helps on calibration data; showing ${task} at the default budget. ${regime.verdict}`
+    : `Demo task ${task}.`;
+  return { prompt, note };
 }
 
 /** Starts the demo server; on the embedded model it defaults to the committed demo adapter and steering file. */
@@ -50,15 +75,18 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
       decision: file.decision ?? null,
     };
   }
+  const regime = embedded ? await loadDemoRegime() : null;
+  const task = regime?.task ?? DEMO_TASK;
   const { url } = await startServer(
     {
       adapted: requirePaired(loaded, 'serve'),
       tokenizer: loaded.tokenizer,
       steering,
+      ...(embedded ? { defaults: await embeddedDefaults(task, regime) } : {}),
       description: {
         model: flags.model === 'tiny' ? 'tiny (embedded)' : loaded.dir,
         adapter: embedded
-          ? `tiny demo LoRA (${DEMO_TASK})`
+          ? `tiny demo LoRA (${task}${regime ? `, budget ${regime.budget}` : ''})`
           : adapterDir
             ? resolve(adapterDir)
             : 'in the paired export',

@@ -1,6 +1,6 @@
 import type { Method } from '@svdecode/peft-tfjs';
 import { TASKS, type TaskName } from '../embedded.js';
-import { TINY_LEARNING_RATES } from '../experiment.js';
+import { TINY_LEARNING_RATES } from '../learning-rates.js';
 
 /**
  * A warm-start budget: how much training the adapter gets before steering. `effort` is the

@@ -2,6 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@svdecode/hf-io';
+import type { DemoRegime } from '../demo-regime.js';
+import type { TaskName } from '../embedded.js';
 import {
   type AblationCell,
   aggregateAblation,
@@ -15,7 +17,15 @@ import {
 } from './aggregate.js';
 import { ESTIMATOR_LABELS, ESTIMATORS, type EstimatorName } from './estimators.js';
 import { type Panel, panelsSvg } from './figures.js';
-import { ABLATION, BUDGET_NAMES, budget, ORACLE_GRID, STUDY_BUDGETS, studyPlan } from './plan.js';
+import {
+  ABLATION,
+  BUDGET_NAMES,
+  type BudgetName,
+  budget,
+  ORACLE_GRID,
+  STUDY_BUDGETS,
+  studyPlan,
+} from './plan.js';
 import type { StudyRunRecord } from './run.js';
 
 /** What the paper reports, beside which our numbers are read (its abstract). */
@@ -288,14 +298,62 @@ export function buildStudyReport(
   };
 }
 
+/** The demo regime file's content (rule 16's cell, with the study's numbers for it). */
+export function demoRegimeOf(report: StudyReport): DemoRegime {
+  const { demo, rule } = report;
+  const cell = report.cells.find(
+    (c) => c.method === 'lora' && c.task === demo.task && c.budget === demo.budget,
+  );
+  const converged = report.cells.find(
+    (c) => c.method === 'lora' && c.task === demo.task && c.budget === 'dx3',
+  );
+  const b = budget('lora', demo.budget as BudgetName);
+  return {
+    task: demo.task as TaskName,
+    method: 'lora',
+    budget: demo.budget,
+    learningRate: b.learningRate,
+    epochs: b.epochs,
+    estimator: rule.chosen,
+    found: demo.found,
+    reason: demo.reason,
+    calibrationGain: demo.calibrationGain,
+    study: cell
+      ? {
+          peft: cell.estimators.peft.accuracy,
+          steered: cell.estimators[rule.chosen].accuracy,
+          difference: cell.estimators[rule.chosen].difference,
+          seeds: cell.seeds.length,
+        }
+      : {
+          peft: Number.NaN,
+          steered: Number.NaN,
+          difference: { mean: Number.NaN, ci95: [Number.NaN, Number.NaN] },
+          seeds: 0,
+        },
+    converged: converged
+      ? {
+          budget: 'dx3',
+          learningRate: converged.learningRate,
+          epochs: converged.epochs,
+          accuracy: converged.estimators.peft.accuracy,
+          sd: converged.estimators.peft.accuracySd,
+        }
+      : null,
+    verdict: report.verdict.sentence,
+  };
+}
+
 /** Writes study.json, study.md and the figures into `outDir`; returns the files written. */
 export async function writeStudyReport(
   records: readonly StudyRunRecord[],
   bases: Record<string, BaseRecord>,
   outDir: string,
-  options: { resamples?: number; fallbackDemoTask?: string } = {},
+  options: { resamples?: number; fallbackDemoTask?: string; demoRegimeFile?: string } = {},
 ): Promise<string[]> {
   const report = buildStudyReport(records, bases, options);
+  if (options.demoRegimeFile)
+    await writeFileAtomic(options.demoRegimeFile, `${JSON.stringify(demoRegimeOf(report), null, 2)}\n`);
   await mkdir(outDir, { recursive: true });
   const files: Array<[string, string]> = [
     [

@@ -12,12 +12,12 @@ import {
   mc1Paper,
   mc2Paper,
   mc3Paper,
-  parseTemplateAnswer,
   type SteerSetting,
 } from '@svdecode/eval';
 import { AdaptedModel, createAdapter, defaultAdapterConfig, warmStart } from '@svdecode/peft-tfjs';
 import { assignFolds, StrengthEstimator, type StrengthSummary } from '@svdecode/strength';
 import { type TaskName, taskFile, taskKind } from '../embedded.js';
+import { calibrationCorrectness } from './calibration-grid.js';
 import {
   crossValidatedAccuracy,
   ESTIMATORS,
@@ -171,30 +171,9 @@ export async function runStudyRun({
     };
     const calibrationMus = [...ORACLE_GRID, ...foldMus.paperMean, ...foldMus.optimal, ...foldMus.guarded];
     const choiceTask = taskKind(spec.task) === 'multiple-choice';
-    const calibrationGrid = await evaluateOpenEndedGrid(
-      adapted,
-      tokenizer,
-      calibrationText,
-      calibrationMus.map((mu) => ({ mu, alpha: DEFAULT_STUDY_ALPHA })),
-      {
-        prefix: bos,
-        maxNewTokens: choiceTask ? 8 : 12,
-        // a choice task's answer is the correct choice's text at the start of the generation
-        ...(choiceTask
-          ? {
-              isCorrect: (g: string, row: { completion: string }) =>
-                parseTemplateAnswer(g, [row.completion.trim()]) === 0,
-            }
-          : {}),
-      },
-    );
-    const correctAt = new Map<number, Uint8Array>();
-    calibrationMus.forEach((mu, k) => {
-      if (!correctAt.has(mu))
-        correctAt.set(
-          mu,
-          Uint8Array.from(calibrationGrid, (r) => (r.correct[k] ? 1 : 0)),
-        );
+    const correctAt = await calibrationCorrectness(adapted, tokenizer, calibrationText, calibrationMus, {
+      alpha: DEFAULT_STUDY_ALPHA,
+      choiceTask,
     });
     const gridCorrect = ORACLE_GRID.map((mu) => correctAt.get(mu)!);
     const folds = Math.min(FOLDS, calibrationRows.length);
