@@ -1,5 +1,11 @@
 import { type CausalLM, isPaired, type PairedCausalLM, SvdecodeError, type Tokenizer } from '@svdecode/core';
-import { createSteeringBuffers, steeringVector, steerLogits } from '@svdecode/kl-gradient';
+import {
+  createSteeringBuffers,
+  DEFAULT_ALPHA,
+  type SteeringSettings,
+  steeringVector,
+  steerLogits,
+} from '@svdecode/kl-gradient';
 import { type GenerateOptions, generateAll } from '@svdecode/sampler';
 import type { MultipleChoiceRow, TruthfulQaItem } from './datasets.js';
 import {
@@ -18,11 +24,8 @@ import {
 } from './metrics.js';
 import { fillTemplate, multipleChoiceAnswer, multipleChoicePrompt } from './templates.js';
 
-export interface SteerSettings {
-  mu: number;
-  alpha?: number;
-  lambda?: number;
-}
+/** Steering of a scoring pass (kl-gradient's `SteeringSettings`). */
+export type SteerSettings = SteeringSettings;
 
 export interface ChoiceScores {
   /** Summed log-probability of each choice's tokens. */
@@ -78,7 +81,7 @@ export async function scoreChoices(
       for (let t = prompt.length - 1; t < tokens.length - 1; t++) {
         const a = adapted.subarray(t * V, (t + 1) * V);
         const s = steeringVector(a, base.subarray(t * V, (t + 1) * V), {
-          alpha: steer.alpha ?? 0.1,
+          alpha: steer.alpha ?? DEFAULT_ALPHA,
           out: buffers,
         });
         total += logSoftmaxAt(

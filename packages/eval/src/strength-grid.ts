@@ -1,19 +1,19 @@
 import { type PairedCausalLM, type PairedSession, SvdecodeError, type Tokenizer } from '@svdecode/core';
-import { createSteeringBuffers, type Steering, steeringVector } from '@svdecode/kl-gradient';
+import {
+  createSteeringBuffers,
+  type Steering,
+  type SteeringSettings,
+  steeringVector,
+} from '@svdecode/kl-gradient';
 import type { MultipleChoiceRow, PromptCompletionRow } from './datasets.js';
 import { exactMatch, parseTemplateAnswer } from './metrics.js';
 import { fillTemplate, multipleChoicePrompt } from './templates.js';
 
 /**
- * One way to decode: a strength, a confidence threshold and a value for masked tokens. mu = 0 is
- * plain adapted decoding (no mask), as everywhere in svdecode.
+ * One way to decode: kl-gradient's `SteeringSettings` with the confidence threshold spelled out.
+ * mu = 0 is plain adapted decoding (no mask), as everywhere in svdecode.
  */
-export interface SteerSetting {
-  mu: number;
-  alpha: number;
-  /** Masked tokens' steered logit is `z + mu * lambda`; -Infinity (default) removes them. */
-  lambda?: number;
-}
+export type SteerSetting = SteeringSettings & { alpha: number };
 
 /**
  * Many steering settings evaluated at once on one paired model: greedy decoding shares each paired

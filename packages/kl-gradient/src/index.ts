@@ -1,4 +1,5 @@
 export { logSumExp } from './log-sum-exp.js';
+export type { SteeringSettings } from './steer-logits.js';
 export { steerLogits } from './steer-logits.js';
 export type { Steering, SteeringBuffers } from './steering-vector.js';
 export {

@@ -1,6 +1,17 @@
 import { SvdecodeError } from '@svdecode/core';
 
 /**
+ * How to steer one decode: the strength, the confidence threshold (default `DEFAULT_ALPHA`, 0.1) and
+ * the value masked tokens get (default -Infinity: removed). The one definition the sampler, scoring
+ * and evaluation share. `mu = 0` is no steering.
+ */
+export interface SteeringSettings {
+  mu: number;
+  alpha?: number;
+  lambda?: number;
+}
+
+/**
  * Steered logits (Eq. 14): `adapted + mu * delta` on the tokens the mask keeps; on masked tokens
  * `-Infinity` when `lambda` is -Infinity (the default, whatever the sign of `mu`: a masked token is
  * never un-masked), else `adapted + mu * lambda`. One pass; `out` may be `adapted` itself (in place).

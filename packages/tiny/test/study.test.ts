@@ -121,6 +121,7 @@ function fakeCell(
     },
     calibrationCurve: [0],
     secondsPerRun: 10,
+    demoSecondsPerRun: 8,
   };
 }
 

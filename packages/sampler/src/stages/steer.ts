@@ -4,19 +4,14 @@ import {
   createSteeringBuffers,
   DEFAULT_ALPHA,
   type Steering,
+  type SteeringSettings,
   steeringVector,
   steerLogits,
 } from '@svdecode/kl-gradient';
 import type { SamplerContext, SamplerStage } from '../stage.js';
 
-export interface SteerOptions {
-  /** Steering strength (mu_bar). 0 turns the stage into the identity (no mask either). */
-  mu: number;
-  /** Confidence threshold (default 0.1). */
-  alpha?: number;
-  /** Value for masked tokens (default -Infinity: removed whatever the sign of mu). */
-  lambda?: number;
-}
+/** Steering settings of the stage (kl-gradient's `SteeringSettings`). mu = 0 turns the stage into the identity (no mask either). */
+export type SteerOptions = SteeringSettings;
 
 /**
  * SVDecode as a sampler stage: replaces the logits with `z + mu * delta_hat`, the steering vector
