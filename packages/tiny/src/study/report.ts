@@ -41,6 +41,8 @@ export interface StudyReport {
   demo: ReturnType<typeof chooseDemoRegime>;
   verdict: Verdict;
   paperReported: string;
+  /** Per method and budget, means over tasks (the dose-response at a glance). */
+  byBudget: ReturnType<typeof byBudget>;
   cells: Array<StudyCell & { worth: Record<'default' | 'oracle', number | null> }>;
   ablation: AblationCell[];
   runs: unknown[];
@@ -77,6 +79,26 @@ function verdictOf(cells: readonly StudyCell[], estimator: EstimatorName): Verdi
   return { estimator, helps, hurts, oracleHelps, cells: cells.length, sentence };
 }
 
+/** Per method and budget: the mean over tasks of PEFT accuracy and of each estimator's difference. */
+function byBudget(cells: readonly StudyCell[]) {
+  const keys = [...new Set(cells.map((c) => `${c.method}|${c.budget}`))];
+  return keys.map((key) => {
+    const [method, budgetName] = key.split('|') as [string, string];
+    const mine = cells.filter((c) => c.method === method && c.budget === budgetName);
+    const avg = (f: (c: StudyCell) => number) => mine.reduce((a, c) => a + f(c), 0) / mine.length;
+    return {
+      method,
+      budget: budgetName,
+      tasks: mine.length,
+      peft: avg((c) => c.estimators.peft.accuracy),
+      differences: Object.fromEntries(
+        ESTIMATORS.map((e) => [e, avg((c) => c.estimators[e].difference.mean)]),
+      ) as Record<EstimatorName, number>,
+      oracle: avg((c) => c.oracle.best.accuracy - c.estimators.peft.accuracy),
+    };
+  });
+}
+
 function markdown(report: StudyReport): string {
   const { cells, rule, demo, verdict } = report;
   const est = ESTIMATORS.filter((e) => e !== 'peft');
@@ -90,6 +112,17 @@ function markdown(report: StudyReport): string {
     `**Default estimator (DECISIONS.md rule 15, calibration data only):** ${rule.chosen}: ${rule.reason}.`,
     '',
     `**Demo regime (rule 16):** ${demo.found ? `${demo.task}, LoRA at budget ${demo.budget}` : 'none found'}: ${demo.reason}.`,
+    '',
+    '## By budget: the dose-response at a glance',
+    '',
+    'Mean over the tasks of each cell\'s mean over seeds (points; each cell\'s interval is in the next table). "oracle" is a diagnostic.',
+    '',
+    `| method | budget | tasks | PEFT | ${est.map((e) => `${e} Δ`).join(' | ')} | oracle Δ |`,
+    `| --- | --- | --- | --- | ${est.map(() => '---').join(' | ')} | --- |`,
+    ...report.byBudget.map(
+      (b) =>
+        `| ${b.method} | ${b.budget} | ${b.tasks} | ${pct(b.peft)} | ${est.map((e) => signed(b.differences[e])).join(' | ')} | ${signed(b.oracle)} |`,
+    ),
     '',
     '## Greedy accuracy, every cell',
     '',
@@ -256,6 +289,7 @@ export function buildStudyReport(
     demo: chooseDemoRegime(plain, rule.chosen, options.fallbackDemoTask ?? 'capitals-open'),
     verdict: verdictOf(plain, rule.chosen),
     paperReported: PAPER_REPORTED,
+    byBudget: byBudget(plain),
     cells,
     ablation,
     runs: records.map((r) => ({
