@@ -19,11 +19,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '@svdecode/hf-io';
 import {
+  DEMO_TASK,
   evaluateStudyBase,
   loadTiny,
   runStudyRun,
   studyPlan,
   TASKS,
+  TINY_DEMO_REGIME_FILE,
   writeStudyReport,
 } from '../dist/index.js';
 
