@@ -1,9 +1,5 @@
-export type { LoadOnnxOptions, OnnxDtype } from './ort-model.js';
-export {
-  availableDtypes,
-  findOnnxGraph,
-  loadOnnxModel,
-  ONNX_DTYPES,
-  OnnxCausalLM,
-  PairedOnnxCausalLM,
-} from './ort-model.js';
+export type { OnnxDtype } from './graph-files.js';
+export { availableDtypes, findOnnxGraph, ONNX_DTYPES } from './graph-files.js';
+export type { LoadOnnxOptions } from './load.js';
+export { loadOnnxModel } from './load.js';
+export { OnnxCausalLM, PairedOnnxCausalLM } from './models.js';

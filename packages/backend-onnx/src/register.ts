@@ -3,7 +3,8 @@
 import { resolve } from 'node:path';
 import { modelBackends } from '@svdecode/core';
 import * as ort from 'onnxruntime-node';
-import { findOnnxGraph, loadOnnxModel } from './ort-model.js';
+import { findOnnxGraph } from './graph-files.js';
+import { loadOnnxModel } from './load.js';
 
 modelBackends.register(
   'onnx',

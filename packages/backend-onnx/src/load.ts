@@ -1,0 +1,131 @@
+import { basename, join, resolve } from 'node:path';
+import { SvdecodeError } from '@svdecode/core';
+import { fileExists, loadTokenizer, readJsonFile } from '@svdecode/hf-io';
+import * as ort from 'onnxruntime-node';
+import { availableDtypes, findOnnxGraph, ONNX_DTYPES, type OnnxDtype } from './graph-files.js';
+import { OnnxCausalLM, PairedOnnxCausalLM } from './models.js';
+import { OrtRunner, type Shape } from './ort-runner.js';
+
+export interface LoadOnnxOptions {
+  /** Intra-op threads (default: onnxruntime's choice). */
+  threads?: number;
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Display name (default: the directory name). */
+  name?: string;
+  /**
+   * Which graph of an onnx-community directory to load, named as transformers.js names them
+   * (`fp32` onnx/model.onnx, `fp16` model_fp16.onnx, `q8` / `quantized` model_quantized.onnx,
+   * `int8`, `uint8`, `q4`, `q4f16`, `bnb4`). Default: fp32 when present, else the first of the list.
+   */
+  dtype?: OnnxDtype;
+}
+
+const KNOWN_INPUTS =
+  /^(input_ids|attention_mask|position_ids|use_cache_branch|adapter_scale|logits_to_keep|num_logits_to_keep|past_key_values\.\d+\.(key|value))$/;
+
+/**
+ * Loads an Optimum / onnx-community decoder directory: picks the graph (`dtype`), checks its inputs
+ * and the tokenizer's vocabulary, and returns an `OnnxCausalLM`, or a `PairedOnnxCausalLM` for a
+ * paired export (`adapter_scale` input).
+ */
+export async function loadOnnxModel(dir: string, options: LoadOnnxOptions = {}): Promise<OnnxCausalLM> {
+  const root = resolve(dir);
+  const configPath = join(root, 'config.json');
+  if (!(await fileExists(configPath))) {
+    throw new SvdecodeError('FILE_NOT_FOUND', `${root}: no config.json — not an Optimum model directory`, {
+      details: { dir: root, file: 'config.json' },
+    });
+  }
+  if (options.dtype !== undefined && !(options.dtype in ONNX_DTYPES)) {
+    throw new SvdecodeError('BAD_ARGUMENT', `unknown ONNX dtype ${JSON.stringify(options.dtype)}`, {
+      hint: `Use one of ${Object.keys(ONNX_DTYPES).join(', ')}.`,
+      details: { dtype: options.dtype },
+    });
+  }
+  const file = await findOnnxGraph(root, options.dtype);
+  if (!file && options.dtype) {
+    const available = await availableDtypes(root);
+    throw new SvdecodeError(
+      'FILE_NOT_FOUND',
+      `${root}: no ${options.dtype} graph (onnx/model${ONNX_DTYPES[options.dtype]}.onnx)`,
+      {
+        hint:
+          available.length > 0
+            ? `This directory has: ${available.join(', ')}.`
+            : 'The directory has no decoder graph.',
+        details: { dir: root, dtype: options.dtype, available },
+      },
+    );
+  }
+  if (!file) {
+    throw new SvdecodeError(
+      'FILE_NOT_FOUND',
+      `${root}: no onnx/model.onnx (or onnx/decoder_model_merged.onnx) — not an Optimum decoder`,
+      {
+        details: { dir: root, file: 'onnx/model.onnx' },
+      },
+    );
+  }
+  const config = (await readJsonFile(configPath)) as Record<string, number>;
+  const heads = config.num_attention_heads!;
+  const session = await ort.InferenceSession.create(file, {
+    graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
+    ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+  });
+  for (const input of ['input_ids', 'attention_mask']) {
+    if (!session.inputNames.includes(input)) {
+      throw new SvdecodeError(
+        'ONNX_INVALID',
+        `${file}: the graph has no "${input}" input — not an Optimum decoder`,
+        { details: { file, input } },
+      );
+    }
+  }
+  const unknown = session.inputNames.filter((n) => !KNOWN_INPUTS.test(n));
+  if (unknown.length > 0) {
+    throw new SvdecodeError(
+      'ONNX_UNSUPPORTED_INPUT',
+      `${file}: unsupported graph inputs ${unknown.join(', ')}`,
+      { details: { file, inputs: unknown } },
+    );
+  }
+  const layers = session.inputNames.filter((n) => /^past_key_values\.\d+\.key$/.test(n)).length;
+  if (layers === 0) {
+    throw new SvdecodeError(
+      'ONNX_INVALID',
+      `${file}: the graph has no past_key_values inputs — export it with the KV cache (Optimum "with-past")`,
+      {
+        details: { file },
+      },
+    );
+  }
+  const shape: Shape = {
+    layers,
+    kvHeads: config.num_key_value_heads ?? heads,
+    headDim: config.head_dim ?? config.hidden_size! / heads,
+    vocab: config.vocab_size!,
+  };
+  const metadata = (session as unknown as { inputMetadata?: Array<{ name: string; type?: string }> })
+    .inputMetadata;
+  const pastType = metadata?.find((m) => m.name === 'past_key_values.0.key')?.type;
+  const cacheType = pastType === 'float16' || /_(fp16|q4f16)\.onnx$/.test(file) ? 'float16' : 'float32';
+  if (await fileExists(join(root, 'tokenizer.json'))) {
+    const tokenizer = await loadTokenizer(root);
+    if (tokenizer.vocabSize > shape.vocab) {
+      throw new SvdecodeError(
+        'VOCAB_MISMATCH',
+        `${root}: tokenizer.json has ${tokenizer.vocabSize} tokens but the model's vocabulary is ${shape.vocab}`,
+        {
+          details: { tokenizer: tokenizer.vocabSize, model: shape.vocab },
+        },
+      );
+    }
+  }
+  // a paired export (adapter_scale input) is a PairedCausalLM
+  const Model = session.inputNames.includes('adapter_scale') ? PairedOnnxCausalLM : OnnxCausalLM;
+  return new Model(new OrtRunner(session, shape, cacheType), {
+    name: options.name ?? basename(root),
+    backend: 'onnxruntime-node',
+    architecture: String(config.model_type),
+  });
+}

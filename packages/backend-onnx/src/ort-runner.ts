@@ -1,0 +1,94 @@
+import { f16ToFloat32 } from '@svdecode/hf-io';
+import * as ort from 'onnxruntime-node';
+
+/** What a decoder graph's KV cache and logits look like. */
+export interface Shape {
+  layers: number;
+  kvHeads: number;
+  headDim: number;
+  vocab: number;
+}
+
+/**
+ * One loaded decoder graph and the one thing every session does with it: a run of some rows over a
+ * KV cache. Sessions hold a runner, not a model, so the model classes and the session classes do
+ * not import each other.
+ */
+export class OrtRunner {
+  readonly vocabSize: number;
+  /** A paired export (`adapter_scale` input): base and adapted rows in one run. */
+  readonly paired: boolean;
+  readonly hasPositions: boolean;
+  readonly merged: boolean;
+  readonly logitsToKeep: string | undefined;
+  /** Sessions created and not yet disposed (tests check that decoding frees what it makes). */
+  liveSessions = 0;
+
+  constructor(
+    readonly session: ort.InferenceSession,
+    readonly shape: Shape,
+    readonly cacheType: 'float32' | 'float16',
+  ) {
+    this.vocabSize = shape.vocab;
+    this.paired = session.inputNames.includes('adapter_scale');
+    this.hasPositions = session.inputNames.includes('position_ids');
+    this.merged = session.inputNames.includes('use_cache_branch');
+    this.logitsToKeep = session.inputNames.find((n) => n === 'logits_to_keep' || n === 'num_logits_to_keep');
+  }
+
+  /** One run: `tokens` appended to every row after `past` cached positions. */
+  async run(
+    tokens: number[],
+    rows: number,
+    past: number,
+    cache: ort.Tensor[] | undefined,
+    scale: number[] | undefined,
+    keepAll = false,
+  ): Promise<{ logits: Float32Array; present: ort.Tensor[]; positions: number }> {
+    const { layers, kvHeads, headDim } = this.shape;
+    const seq = tokens.length;
+    // graphs with logits_to_keep (transformers 4.45+ exports) compute the LM head for the last
+    // position only when decoding; 0 keeps every position (teacher forcing)
+    const positions = this.logitsToKeep && !keepAll ? 1 : seq;
+    const total = past + seq;
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor(
+        'int64',
+        BigInt64Array.from({ length: rows * seq }, (_, i) => BigInt(tokens[i % seq]!)),
+        [rows, seq],
+      ),
+      attention_mask: new ort.Tensor('int64', new BigInt64Array(rows * total).fill(1n), [rows, total]),
+    };
+    if (this.hasPositions) {
+      feeds.position_ids = new ort.Tensor(
+        'int64',
+        BigInt64Array.from({ length: rows * seq }, (_, i) => BigInt(past + (i % seq))),
+        [rows, seq],
+      );
+    }
+    if (this.logitsToKeep)
+      feeds[this.logitsToKeep] = new ort.Tensor('int64', BigInt64Array.of(keepAll ? 0n : 1n), []);
+    if (this.merged) feeds.use_cache_branch = new ort.Tensor('bool', Uint8Array.of(past > 0 ? 1 : 0), [1]);
+    if (this.paired)
+      feeds.adapter_scale = new ort.Tensor('float32', Float32Array.from(scale ?? new Array(rows).fill(1)), [
+        rows,
+      ]);
+    for (let l = 0; l < layers; l++) {
+      for (const [j, kind] of ['key', 'value'].entries()) {
+        feeds[`past_key_values.${l}.${kind}`] =
+          cache?.[2 * l + j] ??
+          (this.cacheType === 'float16'
+            ? new ort.Tensor('float16', new Uint16Array(0), [rows, kvHeads, 0, headDim])
+            : new ort.Tensor('float32', new Float32Array(0), [rows, kvHeads, 0, headDim]));
+      }
+    }
+    const out = await this.session.run(feeds);
+    const present: ort.Tensor[] = [];
+    for (let l = 0; l < layers; l++) present.push(out[`present.${l}.key`]!, out[`present.${l}.value`]!);
+    const raw = out.logits!;
+    // a fresh buffer every run: used as it is, no copy
+    const logits =
+      raw.type === 'float16' ? f16ToFloat32(raw.data as Uint16Array) : (raw.data as Float32Array);
+    return { logits, present, positions };
+  }
+}
