@@ -9,7 +9,7 @@ import type * as ort from 'onnxruntime-node';
 import type { OrtRunner } from './ort-runner.js';
 
 /** Rows decoding the same tokens with a shared KV cache; `step` returns every row's logits. */
-abstract class OrtStepper {
+abstract class OrtRowsSession {
   #cache: ort.Tensor[] | undefined;
   #length = 0;
   #disposed = false;
@@ -18,7 +18,7 @@ abstract class OrtStepper {
     protected readonly runner: OrtRunner,
     /** Per-row adapter scale for paired exports; undefined for plain graphs (one row). */
     private readonly scale: number[] | undefined,
-    from?: OrtStepper,
+    from?: OrtRowsSession,
   ) {
     // onnxruntime outputs are fresh tensors every run and never written in place: forks share them
     if (from) {
@@ -72,7 +72,7 @@ abstract class OrtStepper {
   }
 }
 
-export class OrtPlainSession extends OrtStepper implements DecodeSession {
+export class OrtPlainSession extends OrtRowsSession implements DecodeSession {
   constructor(
     runner: OrtRunner,
     private readonly rowScale: number[] | undefined,
@@ -92,7 +92,7 @@ export class OrtPlainSession extends OrtStepper implements DecodeSession {
 }
 
 /** Row 0 the base model (adapter scale 0), row 1 the adapted one. */
-export class OrtPairedSession extends OrtStepper implements PairedSession {
+export class OrtPairedSession extends OrtRowsSession implements PairedSession {
   constructor(runner: OrtRunner, from?: OrtPairedSession) {
     super(runner, [0, 1], from);
   }

@@ -88,7 +88,7 @@ export class AdaptedModel implements PairedCausalLM {
  * Rows decoding the same tokens in lockstep, each base or adapted, with their KV cache; `step`
  * returns the last position's logits of every row, row after row.
  */
-abstract class RowStepper {
+abstract class TfjsRowsSession {
   #state: RowState | undefined;
   #length = 0;
   #disposed = false;
@@ -96,7 +96,7 @@ abstract class RowStepper {
   constructor(
     protected readonly model: AdaptedModel,
     private readonly rows: boolean[],
-    from?: RowStepper,
+    from?: TfjsRowsSession,
   ) {
     if (from) {
       const s = from.#state;
@@ -163,7 +163,7 @@ abstract class RowStepper {
 }
 
 /** The adapted model alone: one row. */
-class AdaptedSession extends RowStepper implements DecodeSession {
+class AdaptedSession extends TfjsRowsSession implements DecodeSession {
   constructor(model: AdaptedModel, from?: AdaptedSession) {
     super(model, [true], from);
   }
@@ -179,7 +179,7 @@ class AdaptedSession extends RowStepper implements DecodeSession {
 }
 
 /** Row 0 the base model, row 1 the adapted one, in one batched forward. */
-class BaseAndAdaptedSession extends RowStepper implements PairedSession {
+class BaseAndAdaptedSession extends TfjsRowsSession implements PairedSession {
   constructor(model: AdaptedModel, from?: BaseAndAdaptedSession) {
     super(model, [false, true], from);
   }

@@ -1,9 +1,9 @@
 import { logSumExp } from '@svdecode/kl-gradient';
 import type { SamplerChain } from './chain.js';
 import { type FinishReason, type GenerationResult, type StepEvent, TopTokens } from './events.js';
+import { LazyBase, requireBase, type StepLogits, type SteppableSession } from './lazy-base.js';
 import type { GenerateOptions, ResolvedOptions } from './options.js';
 import { topIdsSorted } from './select.js';
-import { LazyBase, requireBase, type StepLogits, type Stepper } from './session.js';
 import { SteerStage } from './stages/steer.js';
 import { TextTracker } from './text.js';
 
@@ -11,7 +11,7 @@ import { TextTracker } from './text.js';
 type StepInfo = Pick<StepEvent, 'top' | 'kl' | 'baseRan'>;
 
 interface Beam {
-  session: Stepper;
+  session: SteppableSession;
   /** This beam's own sampler chain: stateful stages see this beam's tokens only. */
   chain: SamplerChain;
   /** This beam's lazy-base state (which append comes next). */
@@ -51,7 +51,7 @@ interface Hypothesis {
  * emitted for the winning sequence once the search ends.
  */
 export async function* generateBeams(
-  root: Stepper,
+  root: SteppableSession,
   prompt: number[],
   chain: SamplerChain,
   resolved: ResolvedOptions,
@@ -216,7 +216,7 @@ function stepInfo(beam: Beam, processed: Float32Array, tops: TopTokens, k: numbe
 async function advance(beams: Beam[], chosen: Candidate[]): Promise<Beam[]> {
   const remaining = new Map<number, number>();
   for (const c of chosen) remaining.set(c.parent, (remaining.get(c.parent) ?? 0) + 1);
-  const sessions: Stepper[] = [];
+  const sessions: SteppableSession[] = [];
   const chains: SamplerChain[] = [];
   const lazies: LazyBase[] = [];
   for (const c of chosen) {

@@ -2,9 +2,9 @@ import { checkTokens, type DecodeSession, type PairedSession } from '@svdecode/c
 import { generateBeams } from './beam.js';
 import type { SamplerChain } from './chain.js';
 import type { GenerationResult } from './events.js';
+import { toSteppable } from './lazy-base.js';
 import { buildChain, type GenerateOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { generateSequential } from './sequential.js';
-import { toStepper } from './session.js';
 import { GenerationStream } from './stream.js';
 
 /**
@@ -33,7 +33,7 @@ export function generate(
   if (userSignal?.aborted) stop.abort();
   userSignal?.addEventListener('abort', () => stop.abort(), { once: true });
   const run = { ...options, signal: stop.signal };
-  const stepper = toStepper(session);
+  const stepper = toSteppable(session);
   const gen =
     resolved.strategy === 'beam'
       ? generateBeams(stepper, Array.from(promptTokens), chain, resolved, run)

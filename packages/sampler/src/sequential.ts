@@ -1,14 +1,14 @@
 import { logSumExp } from '@svdecode/kl-gradient';
 import type { SamplerChain } from './chain.js';
 import { type FinishReason, type GenerationResult, type StepEvent, TopTokens } from './events.js';
+import { LazyBase, requireBase, type SteppableSession } from './lazy-base.js';
 import type { GenerateOptions, ResolvedOptions } from './options.js';
-import { LazyBase, requireBase, type Stepper } from './session.js';
 import type { SamplerContext } from './stage.js';
 import { TextTracker } from './text.js';
 
 /** Greedy and seeded sampling: one token per step from the chain's selector. */
 export async function* generateSequential(
-  session: Stepper,
+  session: SteppableSession,
   prompt: number[],
   chain: SamplerChain,
   resolved: ResolvedOptions,

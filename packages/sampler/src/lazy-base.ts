@@ -15,7 +15,7 @@ export interface StepLogits {
 }
 
 /** Either kind of session behind one small interface. */
-export interface Stepper {
+export interface SteppableSession {
   /** Both models when paired (the eager step). */
   append(tokens: ArrayLike<number>): Promise<StepLogits>;
   /** Lazy paired sessions only: the adapted model alone (`base` undefined). */
@@ -24,19 +24,19 @@ export interface Stepper {
   catchUpBase?(): Promise<Float32Array>;
   /** Lazy paired sessions only: the model's running cost estimates. */
   costs?: LazyBaseCosts;
-  fork(): Stepper;
+  fork(): SteppableSession;
   dispose(): void;
 }
 
-export function toStepper(session: DecodeSession | PairedSession): Stepper {
-  const stepper: Stepper = {
+export function toSteppable(session: DecodeSession | PairedSession): SteppableSession {
+  const stepper: SteppableSession = {
     async append(tokens) {
       const out = await session.append(tokens);
       return out instanceof Float32Array
         ? { adapted: out, base: undefined }
         : { adapted: out.adapted, base: out.base };
     },
-    fork: () => toStepper(session.fork()),
+    fork: () => toSteppable(session.fork()),
     dispose: () => session.dispose(),
   };
   if (isLazyPaired(session)) {
@@ -93,7 +93,7 @@ export class LazyBase {
     return copy;
   }
 
-  async append(session: Stepper, tokens: ArrayLike<number>): Promise<StepLogits> {
+  async append(session: SteppableSession, tokens: ArrayLike<number>): Promise<StepLogits> {
     if (!this.active) return session.append(tokens);
     const lazy = this.#nextLazy;
     const kind: LazyStepKind = lazy
@@ -113,7 +113,11 @@ export class LazyBase {
   }
 
   /** The logits of this step, with the base model's when the steer stage needs them. */
-  async complete(session: Stepper, logits: StepLogits, resolved: ResolvedOptions): Promise<StepLogits> {
+  async complete(
+    session: SteppableSession,
+    logits: StepLogits,
+    resolved: ResolvedOptions,
+  ): Promise<StepLogits> {
     if (!this.active) return logits;
     const costs = this.costs!;
     const needed = resolved.steer!.needsBase(logits.adapted);
