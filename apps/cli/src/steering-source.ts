@@ -1,4 +1,5 @@
 import { SvdecodeError } from '@svdecode/core';
+import { DEFAULT_ALPHA } from '@svdecode/kl-gradient';
 import type { Provenance } from './models.js';
 import { checkSteeringMatches, readSteeringFile, type SteeringFile } from './steering-file.js';
 
@@ -22,7 +23,7 @@ export async function resolveSteering(
   }
   if (flags.steering !== undefined && flags.mu !== undefined)
     throw new SvdecodeError('BAD_ARGUMENT', 'give either --steering or --mu, not both');
-  if (flags.mu !== undefined) return { mu: flags.mu, alpha: flags.alpha ?? 0.1, source: '--mu' };
+  if (flags.mu !== undefined) return { mu: flags.mu, alpha: flags.alpha ?? DEFAULT_ALPHA, source: '--mu' };
   if (flags.steering === undefined) return undefined;
   const file = await readSteeringFile(flags.steering);
   checkSteeringMatches(file, flags.steering, provenance);

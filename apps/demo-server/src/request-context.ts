@@ -1,4 +1,5 @@
 import type { Tokenizer } from '@svdecode/core';
+import { DEFAULT_ALPHA } from '@svdecode/kl-gradient';
 import { HttpError } from './http-errors.js';
 import type { ConcurrencyGate } from './limiter.js';
 import type { Limits } from './schemas.js';
@@ -38,7 +39,7 @@ export function requestContext(setup: DemoSetup, limits: Limits, gate: Concurren
         'mu: no steering file was loaded, so the request must give mu',
         'mu',
       );
-    return { mu, alpha: body.alpha ?? setup.steering?.alpha ?? 0.1 };
+    return { mu, alpha: body.alpha ?? setup.steering?.alpha ?? DEFAULT_ALPHA };
   };
   const admit = () => {
     if (!gate.canAdmit())

@@ -9,6 +9,7 @@ import {
   type ModelUnderTest,
   type SplitMetrics,
 } from '@svdecode/eval';
+import { DEFAULT_ALPHA } from '@svdecode/kl-gradient';
 import {
   AdaptedModel,
   createAdapter,
@@ -155,7 +156,7 @@ async function withCalibratedAdapter<T extends CalibrationRun>(
   const { task, method, model, tokenizer } = options;
   const started = performance.now();
   const aggregate = options.aggregate ?? 'optimal';
-  const alpha = options.alpha ?? 0.1;
+  const alpha = options.alpha ?? DEFAULT_ALPHA;
   const emit = options.onProgress ?? (() => {});
   const train = encodeRows(tokenizer, await loadPromptCompletionJsonl(taskFile(task, 'train')));
   const calibrationText = await loadPromptCompletionJsonl(taskFile(task, 'calibration'));

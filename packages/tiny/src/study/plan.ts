@@ -1,3 +1,4 @@
+import { DEFAULT_ALPHA } from '@svdecode/kl-gradient';
 import type { Method } from '@svdecode/peft-tfjs';
 import { TASKS, type TaskName } from '../embedded.js';
 import { TINY_LEARNING_RATES } from '../learning-rates.js';
@@ -63,7 +64,8 @@ export const ABLATION = {
   lambdas: [Number.NEGATIVE_INFINITY, 0] as const,
 };
 
-export const DEFAULT_STUDY_ALPHA = 0.1;
+/** The study decodes at the paper's (and the library's) default confidence threshold. */
+export const DEFAULT_STUDY_ALPHA = DEFAULT_ALPHA;
 
 export interface StudyRunSpec {
   key: string;
