@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
  * `a x b` whose gradient avoids the transposed products: tfjs's MatMul gradient computes
  * `dy x b^T` and `a^T x dy` with the transpose flags, which tfjs-wasm runs ~10x slower than a plain
  * product; transposing explicitly (a fast copy) and multiplying plainly is much cheaper (training
- * the 2M-parameter embedded model went from ~170 to ~830 tokens/s).
+ * the first, 2M-parameter embedded model went from ~170 to ~830 tokens/s).
  */
 const plainGradMatMul = tf.customGrad(((a: tf.Tensor2D, b: tf.Tensor2D, save: tf.GradSaveFunc) => {
   save([a, b]);

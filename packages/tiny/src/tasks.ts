@@ -4,7 +4,7 @@ import { seeded, shuffle } from './random.js';
 
 /**
  * The paper's multiple-choice template (docs/method.md#templates) with one change: the model answers
- * with the choice's text, not "answerK". A 2M-parameter model cannot learn the numbered-pointer
+ * with the choice's text, not "answerK". The first (2M-parameter) embedded model could not learn the numbered-pointer
  * indirection in one epoch (measured: base 0 %, LoRA 24 % on `capitals`, chance 25 %), while the
  * text ties the task to facts it learned in pre-training. Each row carries its rendered template.
  */
