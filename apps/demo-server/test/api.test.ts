@@ -93,7 +93,7 @@ describe('routes', () => {
   });
 
   it("model: 'base' decodes the model before the adapter, the base model's own greedy tokens; never steered", async () => {
-    const prompt = 'Q: What is the capital of Chile?\nA:';
+    const prompt = setup.defaults!.prompt;
     const events = parseEvents(
       (await post('/v1/generate', { prompt, model: 'base', max_new_tokens: 6 })).body,
     );

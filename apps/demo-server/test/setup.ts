@@ -1,11 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { loadAdapter } from '@svdecode/peft-tfjs';
-import { loadTiny, TINY_DEMO_ADAPTER_DIR, TINY_DEMO_STEERING_FILE } from '@svdecode/tiny';
+import {
+  demoPageDefaults,
+  loadDemoRegime,
+  loadTiny,
+  TINY_DEMO_ADAPTER_DIR,
+  TINY_DEMO_STEERING_FILE,
+} from '@svdecode/tiny';
 import type { DemoSetup } from '../src/index.js';
 
 process.env.SVDECODE_QUIET = '1';
 
-/** The embedded model with its committed demo adapter and steering file, as `svdecode serve` starts it. */
+/** The embedded model with its committed demo adapter, steering file and page defaults, as `svdecode serve` starts it. */
 export async function demoSetup(): Promise<
   DemoSetup & { base: Awaited<ReturnType<typeof loadTiny>>['model']; dispose(): void; liveSessions(): number }
 > {
@@ -23,7 +29,11 @@ export async function demoSetup(): Promise<
       histogram: file.distribution.histogram,
       decision: file.decision ?? null,
     },
-    defaults: { prompt: 'Q: What is the capital of Chile?\nA:', note: 'the demo regime' },
+    // as `svdecode serve` opens on the embedded model: the demo regime's task and format
+    defaults: await (async () => {
+      const { prompt, note } = await demoPageDefaults(await loadDemoRegime());
+      return { prompt, note };
+    })(),
     description: { model: 'tiny', adapter: 'demo lora', steeringFile: 'demo/steering.json', backend: 'tfjs' },
     base: model,
     liveSessions: () => adapted.liveSessions,

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { TaskName } from './embedded.js';
+import { DEMO_TASK, type TaskName, taskFile } from './embedded.js';
 import type { EstimatorName } from './study/estimators.js';
 
 /**
@@ -43,4 +43,23 @@ export async function loadDemoRegime(file = TINY_DEMO_REGIME_FILE): Promise<Demo
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
   }
+}
+
+/**
+ * What the demo page opens with on the embedded model: the demo regime's task (else DEMO_TASK),
+ * its first calibration question in the task's own format (never a test question), and a line on
+ * the regime the study chose.
+ */
+export async function demoPageDefaults(
+  regime: DemoRegime | null,
+): Promise<{ task: TaskName; prompt: string; note: string }> {
+  const task = regime?.task ?? DEMO_TASK;
+  const first = (await readFile(taskFile(task, 'calibration'), 'utf8')).split('\n')[0]!;
+  const prompt = (JSON.parse(first) as { prompt: string }).prompt;
+  const note = regime
+    ? regime.found
+      ? `Demo regime (chosen on calibration data): ${task}, LoRA at warm-start budget ${regime.budget}. ${regime.verdict}`
+      : `The study found no regime where steering helps on calibration data; showing ${task} at the default budget. ${regime.verdict}`
+    : `Demo task ${task}.`;
+  return { task, prompt, note };
 }

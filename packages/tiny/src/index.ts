@@ -1,5 +1,5 @@
 export type { DemoRegime } from './demo-regime.js';
-export { loadDemoRegime, TINY_DEMO_REGIME_FILE } from './demo-regime.js';
+export { demoPageDefaults, loadDemoRegime, TINY_DEMO_REGIME_FILE } from './demo-regime.js';
 export type { Split, TaskName } from './embedded.js';
 export {
   DEMO_TASK,

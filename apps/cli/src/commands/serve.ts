@@ -1,13 +1,12 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { SvdecodeError } from '@svdecode/core';
 import { startServer } from '@svdecode/demo-server';
 import {
   DEMO_TASK,
+  demoPageDefaults,
   loadDemoRegime,
   TINY_DEMO_ADAPTER_DIR,
   TINY_DEMO_STEERING_FILE,
-  taskFile,
 } from '@svdecode/tiny';
 import { type BackendChoice, openModel, requirePaired } from '../models.js';
 import type { CommonFlags } from '../options.js';
@@ -24,24 +23,6 @@ export interface ServeFlags extends CommonFlags {
   maxQueued: number;
   backend?: BackendChoice;
   dtype?: string;
-}
-
-/**
- * The page's opening prompt on the embedded model: the demo task's first calibration question in
- * its own format (never a test question), and a line on the regime the study chose.
- */
-async function embeddedDefaults(
-  task: string,
-  regime: Awaited<ReturnType<typeof loadDemoRegime>>,
-): Promise<{ prompt: string; note: string }> {
-  const first = (await readFile(taskFile(task as never, 'calibration'), 'utf8')).split('\n')[0]!;
-  const prompt = (JSON.parse(first) as { prompt: string }).prompt;
-  const note = regime
-    ? regime.found
-      ? `Demo regime (chosen on calibration data): ${task}, LoRA at warm-start budget ${regime.budget}. ${regime.verdict}`
-      : `The study found no regime where steering helps on calibration data; showing ${task} at the default budget. ${regime.verdict}`
-    : `Demo task ${task}.`;
-  return { prompt, note };
 }
 
 /** Starts the demo server; on the embedded model it defaults to the committed demo adapter and steering file. */
@@ -76,13 +57,14 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     };
   }
   const regime = embedded ? await loadDemoRegime() : null;
-  const task = regime?.task ?? DEMO_TASK;
+  const defaults = embedded ? await demoPageDefaults(regime) : undefined;
+  const task = defaults?.task ?? DEMO_TASK;
   const { url } = await startServer(
     {
       adapted: requirePaired(loaded, 'serve'),
       tokenizer: loaded.tokenizer,
       steering,
-      ...(embedded ? { defaults: await embeddedDefaults(task, regime) } : {}),
+      ...(defaults ? { defaults: { prompt: defaults.prompt, note: defaults.note } } : {}),
       description: {
         model: flags.model === 'tiny' ? 'tiny (embedded)' : loaded.dir,
         adapter: embedded
