@@ -62,7 +62,7 @@ const budgetText = (p: { budget: string; learningRate: number; epochs: number })
   `${p.budget}: lr ${Number(p.learningRate.toPrecision(2))}, ${p.epochs} epoch${p.epochs === 1 ? '' : 's'}`;
 
 function table(r: ExperimentResult, plan: DemoPlan): string {
-  const w = 34;
+  const w = 42;
   const row = (name: string, m: { accuracy: number; likelihoodAccuracy?: number } | undefined) =>
     `  ${name.padEnd(w)}${pct(m?.accuracy).padStart(10)}${r.peft.likelihoodAccuracy === undefined ? '' : pct(m?.likelihoodAccuracy).padStart(16)}`;
   const converged = plan.regime?.converged;

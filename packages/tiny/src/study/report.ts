@@ -66,16 +66,21 @@ const signed = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
 const ci = (d: { mean: number; ci95: [number, number] } | undefined) =>
   d ? `${signed(d.mean)} [${signed(d.ci95[0])}, ${signed(d.ci95[1])}]` : '–';
 const worthText = (w: number | null) =>
-  w === null ? '–' : w === Number.POSITIVE_INFINITY ? '> studied' : `x${w.toFixed(1)}`;
+  w === null ? '–' : w === Number.POSITIVE_INFINITY ? '> studied' : `x${w.toFixed(w < 2 ? 2 : 1)}`;
 
 function verdictOf(cells: readonly StudyCell[], estimator: EstimatorName): Verdict {
-  const helps = cells.filter((c) => c.estimators[estimator].difference.ci95[0] > 0).map(cellName);
-  const hurts = cells.filter((c) => c.estimators[estimator].difference.ci95[1] < 0).map(cellName);
+  const clearAbove = (c: StudyCell, e: EstimatorName) => c.estimators[e].difference.ci95[0] > 0;
+  const clearBelow = (c: StudyCell, e: EstimatorName) => c.estimators[e].difference.ci95[1] < 0;
+  const helping = cells.filter((c) => clearAbove(c, estimator));
+  const helps = helping.map(cellName);
+  const hurts = cells.filter((c) => clearBelow(c, estimator)).map(cellName);
   const oracleHelps = cells.filter((c) => c.oracle.best.difference.ci95[0] > 0).map(cellName);
+  const methods = (list: readonly StudyCell[]) => [...new Set(list.map((c) => c.method))].join(', ');
+  const paperHurts = cells.filter((c) => clearBelow(c, 'paperMean')).length;
   const sentence =
     helps.length === 0 && oracleHelps.length === 0
       ? `Steering helps nowhere in this study: no cell's interval is clear of zero, not even at the best strength chosen on test (${cells.length} cells).`
-      : `With the default estimator (${estimator}) steering helps with an interval clear of zero in ${helps.length} of ${cells.length} cells and hurts in ${hurts.length}; the best strength chosen on test (a diagnostic) would help in ${oracleHelps.length}.`;
+      : `With the default estimator (${estimator}) steering helps with an interval clear of zero in ${helps.length} of ${cells.length} cells${helping.length > 0 ? ` (${methods(helping)})` : ''} and hurts in ${hurts.length}; the paper's mean without a guard hurts in ${paperHurts}; the best strength chosen on test (a diagnostic) would help in ${oracleHelps.length}.`;
   return { estimator, helps, hurts, oracleHelps, cells: cells.length, sentence };
 }
 
