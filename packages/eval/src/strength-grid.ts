@@ -1,5 +1,6 @@
 import { type PairedCausalLM, type PairedSession, SvdecodeError, type Tokenizer } from '@svdecode/core';
 import {
+  checkAlpha,
   createSteeringBuffers,
   type Steering,
   type SteeringSettings,
@@ -7,7 +8,7 @@ import {
 } from '@svdecode/kl-gradient';
 import type { MultipleChoiceRow, PromptCompletionRow } from './datasets.js';
 import { exactMatch, parseTemplateAnswer } from './metrics.js';
-import { fillTemplate, multipleChoicePrompt } from './templates.js';
+import { fillTemplate, multipleChoiceAnswer, multipleChoicePrompt } from './templates.js';
 
 /**
  * One way to decode: kl-gradient's `SteeringSettings` with the confidence threshold spelled out.
@@ -183,8 +184,7 @@ function checkSettings(settings: readonly SteerSetting[]): void {
       throw new SvdecodeError('BAD_ARGUMENT', `mu must be a finite number, got ${s.mu}`, {
         details: { mu: s.mu },
       });
-    if (!(s.alpha > 0 && s.alpha <= 1))
-      throw new SvdecodeError('BAD_ARGUMENT', `alpha must be in (0, 1], got ${s.alpha}`);
+    checkAlpha(s.alpha);
   }
 }
 
@@ -297,7 +297,7 @@ export async function evaluateChoicesGrid(
     if (options.likelihood !== false) {
       const completions = row.template
         ? row.choices.map((c) => ` ${c}`)
-        : row.choices.map((_, k) => ` answer${k + 1}`);
+        : row.choices.map((_, k) => multipleChoiceAnswer(k));
       logLikelihoods = await choiceLikelihoods(
         session,
         first,
@@ -313,7 +313,9 @@ export async function evaluateChoicesGrid(
       options.maxNewTokens ?? 8,
       options.stopStrings ?? ['\n'],
     );
-    const choiceNames = row.template ? row.choices : row.choices.map((_, k) => `answer${k + 1}`);
+    const choiceNames = row.template
+      ? row.choices
+      : row.choices.map((_, k) => multipleChoiceAnswer(k).trim());
     out.push({
       generated,
       correct: generated.map((g) => row.correct.includes(parseTemplateAnswer(g, choiceNames))),

@@ -1,6 +1,7 @@
 import type { TfjsCausalLM } from '@svdecode/backend-tfjs';
 import type { TokenizedRow, Tokenizer } from '@svdecode/core';
 import {
+  argmax,
   encodeRows,
   evaluateChoices,
   evaluateChoicesGrid,
@@ -277,12 +278,7 @@ export async function runStudyRun({
           logLikelihoods: r.logLikelihoods![k]!,
           labels: r.logLikelihoods![k]!.map((_, c) => (r.labels!.includes(c) ? 1 : 0)),
         }));
-        const top = scored.map((q) => {
-          let best = 0;
-          for (let c = 1; c < q.logLikelihoods.length; c++)
-            if (q.logLikelihoods[c]! > q.logLikelihoods[best]!) best = c;
-          return q.labels[best] === 1;
-        });
+        const top = scored.map((q) => q.labels[argmax(q.logLikelihoods)] === 1);
         result.likelihoodAccuracy = meanOf(top.map(Number));
         result.likelihoodCorrect = bits(top);
         result.mc1 = mc1Paper(scored);
