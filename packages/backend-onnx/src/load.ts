@@ -3,8 +3,9 @@ import { SvdecodeError } from '@svdecode/core';
 import { fileExists, loadTokenizer, readJsonFile } from '@svdecode/hf-io';
 import * as ort from 'onnxruntime-node';
 import { availableDtypes, findOnnxGraph, ONNX_DTYPES, type OnnxDtype } from './graph-files.js';
-import { OnnxCausalLM, PairedOnnxCausalLM } from './models.js';
+import { OnnxCausalLM } from './onnx-model.js';
 import { OrtRunner, type Shape } from './ort-runner.js';
+import { PairedOnnxCausalLM } from './paired-model.js';
 
 export interface LoadOnnxOptions {
   /** Intra-op threads (default: onnxruntime's choice). */

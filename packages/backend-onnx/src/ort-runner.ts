@@ -1,5 +1,7 @@
+import { LazyBaseCosts, type PairedRowRunner, type RowKind, type RowRun } from '@svdecode/core';
 import { f16ToFloat32 } from '@svdecode/hf-io';
 import * as ort from 'onnxruntime-node';
+import { cacheRow, stackRows } from './cache-rows.js';
 
 /** What a decoder graph's KV cache and logits look like. */
 export interface Shape {
@@ -11,10 +13,10 @@ export interface Shape {
 
 /**
  * One loaded decoder graph and the one thing every session does with it: a run of some rows over a
- * KV cache. Sessions hold a runner, not a model, so the model classes and the session classes do
- * not import each other.
+ * KV cache. As core's `RowRunner` its state is the cache tensors, and core's session machine does
+ * the rest (plain, paired and lazy sessions).
  */
-export class OrtRunner {
+export class OrtRunner implements PairedRowRunner<ort.Tensor[]> {
   readonly vocabSize: number;
   /** A paired export (`adapter_scale` input): base and adapted rows in one run. */
   readonly paired: boolean;
@@ -23,6 +25,7 @@ export class OrtRunner {
   readonly logitsToKeep: string | undefined;
   /** Sessions created and not yet disposed (tests check that decoding frees what it makes). */
   liveSessions = 0;
+  readonly lazyCosts = new LazyBaseCosts();
 
   constructor(
     readonly session: ort.InferenceSession,
@@ -36,8 +39,39 @@ export class OrtRunner {
     this.logitsToKeep = session.inputNames.find((n) => n === 'logits_to_keep' || n === 'num_logits_to_keep');
   }
 
-  /** One run: `tokens` appended to every row after `past` cached positions. */
+  /** A run of rows for core's session machine; base rows run at adapter scale 0 on a paired export. */
   async run(
+    rows: readonly RowKind[],
+    cache: ort.Tensor[] | undefined,
+    past: number,
+    tokens: number[],
+  ): Promise<RowRun<ort.Tensor[]>> {
+    const scale = this.paired ? rows.map((r) => (r === 'base' ? 0 : 1)) : undefined;
+    const { logits, present, positions } = await this.forward(tokens, rows.length, past, cache, scale);
+    const V = this.vocabSize;
+    const last = (row: number) => (row * positions + positions - 1) * V;
+    return { logits: (row) => logits.slice(last(row), last(row) + V), state: present };
+  }
+
+  split(joint: ort.Tensor[]): [ort.Tensor[], ort.Tensor[]] {
+    return [joint.map((t) => cacheRow(t, 0)), joint.map((t) => cacheRow(t, 1))];
+  }
+
+  join(base: ort.Tensor[], adapted: ort.Tensor[]): ort.Tensor[] {
+    return base.map((t, i) => stackRows(t, adapted[i]!));
+  }
+
+  /** onnxruntime outputs are fresh tensors every run, never written in place: forks share them. */
+  fork(cache: ort.Tensor[]): ort.Tensor[] {
+    return cache;
+  }
+
+  dispose(): void {
+    // the garbage collector frees cache tensors (they may be shared with forks)
+  }
+
+  /** One forward: `tokens` appended to every row after `past` cached positions. */
+  async forward(
     tokens: number[],
     rows: number,
     past: number,

@@ -56,7 +56,7 @@ describe('logits_to_keep', () => {
     await exportModel(tfjs, dir, { logitsToKeep: true });
     const model = await loadOnnxModel(dir);
     expect(model.session.inputNames).toContain('logits_to_keep');
-    const raw = await model.run(TOKENS.slice(0, 4), 1, 0, undefined, undefined);
+    const raw = await model.runner.forward(TOKENS.slice(0, 4), 1, 0, undefined, undefined);
     expect(raw.positions).toBe(1);
     expect(raw.logits.length).toBe(model.vocabSize);
     model.dispose();

@@ -4,6 +4,10 @@ import {
   checkTokens,
   type DecodeSession,
   type ModelInfo,
+  type RowKind,
+  type RowRun,
+  type RowRunner,
+  RowSession,
   SvdecodeError,
 } from '@svdecode/core';
 import {
@@ -41,8 +45,7 @@ export class TfjsCausalLM implements CausalLM {
   readonly vocabSize: number;
   readonly #inv: Float64Array;
   #disposed = false;
-  /** Sessions created and not yet disposed. */
-  liveSessions = 0;
+  readonly #rows = new CacheRows(this);
 
   constructor(
     readonly config: LlamaConfig,
@@ -68,7 +71,7 @@ export class TfjsCausalLM implements CausalLM {
 
   createSession(): DecodeSession {
     this.#check();
-    return new TfjsDecodeSession(this, [], 0);
+    return new RowSession(this.#rows, 'adapted');
   }
 
   async score(tokens: ArrayLike<number>): Promise<Float32Array> {
@@ -119,40 +122,29 @@ export class TfjsCausalLM implements CausalLM {
     disposeWeights(this.weights);
   }
 
+  /** Sessions created and not yet disposed. */
+  get liveSessions(): number {
+    return this.#rows.liveSessions;
+  }
+
   #check(): void {
     if (this.#disposed) throw new SvdecodeError('SESSION_DISPOSED', `model ${this.info.name} was disposed`);
   }
 }
 
-class TfjsDecodeSession implements DecodeSession {
-  #disposed = false;
+/** The model as core's `RowRunner`: one row, its KV cache the state; core's session machine does the rest. */
+class CacheRows implements RowRunner<LayerCache[]> {
+  liveSessions = 0;
 
-  constructor(
-    private readonly model: TfjsCausalLM,
-    private cache: LayerCache[],
-    private position: number,
-  ) {
-    model.liveSessions++;
-  }
+  constructor(private readonly model: TfjsCausalLM) {}
 
   get vocabSize(): number {
     return this.model.vocabSize;
   }
 
-  get length(): number {
-    return this.position;
-  }
-
-  get disposed(): boolean {
-    return this.#disposed;
-  }
-
-  async append(tokens: ArrayLike<number>): Promise<Float32Array> {
-    if (this.#disposed) throw new SvdecodeError('SESSION_DISPOSED', 'append() on a disposed session');
-    checkTokens(tokens, this.model.vocabSize);
+  async run(_rows: readonly RowKind[], cache: LayerCache[] | undefined, past: number, tokens: number[]) {
     const seq = tokens.length;
-    const positions = new Int32Array(seq);
-    for (let i = 0; i < seq; i++) positions[i] = this.position + i;
+    const positions = Int32Array.from({ length: seq }, (_, i) => past + i);
     const out = tf.tidy(
       () =>
         this.model.forward({
@@ -160,36 +152,30 @@ class TfjsDecodeSession implements DecodeSession {
           batch: 1,
           seq,
           positions,
-          past: this.cache,
+          past: cache ?? [],
           lastOnly: true,
         }) as unknown as tf.TensorContainer,
     ) as unknown as ForwardOutput;
-    const data = (await out.logits.data()) as Float32Array;
-    out.logits.dispose();
-    if (this.#disposed) {
-      // disposed while the forward ran: drop the result
-      for (const layer of out.cache) tf.dispose([layer.k, layer.v]);
-      throw new SvdecodeError('SESSION_DISPOSED', 'session disposed during append()');
+    let data: Float32Array;
+    try {
+      data = (await out.logits.data()) as Float32Array;
+    } catch (error) {
+      this.dispose(out.cache);
+      throw error;
+    } finally {
+      out.logits.dispose();
     }
-    for (const layer of this.cache) tf.dispose([layer.k, layer.v]);
-    this.cache = out.cache;
-    this.position += seq;
-    return data;
+    if (cache) this.dispose(cache);
+    return { logits: () => data, state: out.cache } satisfies RowRun<LayerCache[]>;
   }
 
-  fork(): DecodeSession {
-    if (this.#disposed) throw new SvdecodeError('SESSION_DISPOSED', 'fork() on a disposed session');
-    // tf.clone shares the underlying data (reference counted); caches are never written in place
-    const cache = this.cache.map((layer) => ({ k: tf.clone(layer.k), v: tf.clone(layer.v) }));
-    return new TfjsDecodeSession(this.model, cache, this.position);
+  /** tf.clone shares the underlying data (reference counted); caches are never written in place. */
+  fork(cache: LayerCache[]): LayerCache[] {
+    return cache.map((layer) => ({ k: tf.clone(layer.k), v: tf.clone(layer.v) }));
   }
 
-  dispose(): void {
-    if (this.#disposed) return;
-    this.#disposed = true;
-    for (const layer of this.cache) tf.dispose([layer.k, layer.v]);
-    this.cache = [];
-    this.model.liveSessions--;
+  dispose(cache: LayerCache[]): void {
+    for (const layer of cache) tf.dispose([layer.k, layer.v]);
   }
 }
 

@@ -1,14 +1,8 @@
 import { SvdecodeError } from './errors.js';
 import { LazyBaseCosts } from './lazy-costs.js';
-import { lazyPairSessions } from './lazy-paired.js';
 import type { CausalLM, DecodeSession, ModelInfo } from './model.js';
-import {
-  type LazyPairedSession,
-  type PairedCausalLM,
-  type PairedLogits,
-  type PairedSession,
-  pairSessions,
-} from './paired.js';
+import type { LazyPairedSession, PairedCausalLM, PairedLogits, PairedSession } from './paired.js';
+import { lazyPairSessions, pairSessions } from './session-pairs.js';
 import { checkSameVocab } from './validate.js';
 
 class TwoModelPair implements PairedCausalLM {

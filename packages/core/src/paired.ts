@@ -1,7 +1,5 @@
-import { SvdecodeError } from './errors.js';
 import type { LazyBaseCosts } from './lazy-costs.js';
 import type { CausalLM, DecodeSession } from './model.js';
-import { checkSameVocab, checkTokens } from './validate.js';
 
 /** Base and adapted logits of the same position, same context. */
 export interface PairedLogits {
@@ -64,61 +62,4 @@ export interface PairedCausalLM extends CausalLM {
 export function isPaired(model: CausalLM): model is PairedCausalLM {
   const m = model as Partial<PairedCausalLM>;
   return typeof m.createPairedSession === 'function' && typeof m.scorePaired === 'function';
-}
-
-class TwoSessionPair implements PairedSession {
-  readonly vocabSize: number;
-  #disposed = false;
-
-  constructor(
-    private readonly base: DecodeSession,
-    private readonly adapted: DecodeSession,
-  ) {
-    checkSameVocab(base.vocabSize, adapted.vocabSize, 'base and adapted models');
-    this.vocabSize = base.vocabSize;
-  }
-
-  get length(): number {
-    return this.adapted.length;
-  }
-
-  get disposed(): boolean {
-    return this.#disposed;
-  }
-
-  async append(tokens: ArrayLike<number>): Promise<PairedLogits> {
-    if (this.#disposed) throw new SvdecodeError('SESSION_DISPOSED', 'append() on a disposed paired session');
-    checkTokens(tokens, this.vocabSize); // before either session moves
-    const [base, adapted] = await Promise.all([this.base.append(tokens), this.adapted.append(tokens)]);
-    return { base, adapted };
-  }
-
-  fork(): PairedSession {
-    if (this.#disposed) throw new SvdecodeError('SESSION_DISPOSED', 'fork() on a disposed paired session');
-    const base = this.base.fork();
-    try {
-      return new TwoSessionPair(base, this.adapted.fork());
-    } catch (error) {
-      base.dispose();
-      throw error;
-    }
-  }
-
-  dispose(): void {
-    if (this.#disposed) return;
-    this.#disposed = true;
-    this.base.dispose();
-    this.adapted.dispose();
-  }
-}
-
-/** Pairs two sessions at the same position. Throws VOCAB_MISMATCH when their vocabularies differ. */
-export function pairSessions(base: DecodeSession, adapted: DecodeSession): PairedSession {
-  if (base.length !== adapted.length) {
-    throw new SvdecodeError(
-      'BAD_ARGUMENT',
-      `sessions to pair must be at the same position (${base.length} vs ${adapted.length})`,
-    );
-  }
-  return new TwoSessionPair(base, adapted);
 }

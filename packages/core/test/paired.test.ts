@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { SvdecodeError } from '../src/errors.js';
-import { lazyPairSessions } from '../src/lazy-paired.js';
 import type { CausalLM, DecodeSession } from '../src/model.js';
 import { pairModels, steeringSession } from '../src/pair-models.js';
-import { isLazyPaired, isPaired, pairSessions } from '../src/paired.js';
+import { isLazyPaired, isPaired } from '../src/paired.js';
+import { lazyPairSessions, pairSessions } from '../src/session-pairs.js';
 import { createToyModel, describePairedCausalLMConformance, maxAbsDiff } from '../src/test/index.js';
 
 describePairedCausalLMConformance('pairModels of two toy models', async () => {
