@@ -1,3 +1,3 @@
 import { packageConfig } from '@svdecode/tooling/tsup';
 
-export default packageConfig();
+export default packageConfig({ entry: ['src/index.ts', 'src/register.ts'] });

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `pnpm bench`: builds, runs every package's bench script one after another (each records its
+// `pnpm bench`: builds, runs every package's bench script, then bench/'s (the comparisons), one after another (each records its
 // measurements through @svdecode/bench's `record`), then writes bench/results.json, bench/report.md
 // and its figures (bench/decode-vs-length.svg, bench/decode-vs-generated.svg). Each package also prints its own tables as it goes.
 import { execFileSync } from 'node:child_process';
@@ -27,8 +27,8 @@ const run = (args, env = {}) =>
   });
 
 run(['turbo', 'run', 'build', '--output-logs=errors-only']);
-const packages = readdirSync(join(root, 'packages'))
-  .map((name) => join(root, 'packages', name))
+// each package's own benchmarks, then the root bench/ workspace (the ones that compare packages)
+const packages = [...readdirSync(join(root, 'packages')).map((name) => join(root, 'packages', name)), out]
   .filter(
     (dir) =>
       existsSync(join(dir, 'package.json')) &&

@@ -1,25 +1,22 @@
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import '@svdecode/backend-llama-cpp/register';
 import '@svdecode/backend-onnx/register';
-import { TfjsCausalLM } from '@svdecode/backend-tfjs';
-import '@svdecode/backend-tfjs/register';
+import '@svdecode/peft-tfjs/register';
 import {
-  type CausalLM,
   chooseModelBackend,
-  isPaired,
+  type LoadedModel,
+  type ModelLoadOptions,
   type PairedCausalLM,
+  type Provenance,
   SvdecodeError,
-  type Tokenizer,
 } from '@svdecode/core';
-import { fileExists, loadTokenizer, readJsonFile } from '@svdecode/hf-io';
-import { type AdaptedModel, loadAdapter } from '@svdecode/peft-tfjs';
+import { fileExists, fingerprintAdapter, fingerprintFile, fingerprintModel } from '@svdecode/hf-io';
 import { TINY_MODEL_DIR } from '@svdecode/tiny';
-import { fingerprintAdapter, fingerprintFile, fingerprintModel } from './fingerprint.js';
-import { EXPORT_PROVENANCE, type Provenance } from './provenance.js';
 import { tinyGgufFile, tinyLoraGguf } from './tiny-gguf.js';
 import { tinyOnnxDir } from './tiny-onnx.js';
 
-export { EXPORT_PROVENANCE, type Provenance } from './provenance.js';
+export type { Provenance } from '@svdecode/core';
+export { EXPORT_PROVENANCE } from '@svdecode/hf-io';
 
 /** `auto`: the highest-priority registered backend that can load the model directory. */
 export const BACKEND_CHOICES = ['auto', 'tfjs', 'onnx', 'llama-cpp'] as const;
@@ -30,24 +27,21 @@ export function resolveModelDir(model: string): string {
   return model === 'tiny' ? TINY_MODEL_DIR : resolve(model);
 }
 
-export interface OpenedModel {
-  /** The model directory (for `tiny` on ONNX: its cached export). */
+export interface OpenedModel extends LoadedModel {
+  /** The model directory (for `tiny` on ONNX: its cached export; for a GGUF file: its directory). */
   dir: string;
   /** The registry name of the backend that loaded it. */
   backend: string;
-  /** The base model as loaded. */
-  base: CausalLM;
-  /** What plain decoding uses: the adapted model when there is an adapter, else the base model. */
-  model: CausalLM;
-  /** Base and adapted together (steering, calibration): an adapter on tfjs, or a paired ONNX export. */
-  paired?: PairedCausalLM;
-  tokenizer: Tokenizer;
-  provenance: Provenance;
-  dispose(): void;
+}
+
+/** The model flags every command that decodes takes: `--model`, `--adapter`, `--backend`, `--dtype`. */
+export interface ModelFlags extends OpenModelOptions {
+  /** `tiny`, a model directory, or a GGUF file. */
+  model: string;
 }
 
 export interface OpenModelOptions {
-  /** A PEFT adapter directory to attach (backends that run adapters: tfjs). */
+  /** A PEFT adapter directory (tfjs), or a GGUF LoRA file (llama-cpp; a PEFT directory with `tiny`). */
   adapter?: string;
   backend?: BackendChoice;
   /** The ONNX graph to load from an onnx-community directory (`--dtype`). */
@@ -55,96 +49,114 @@ export interface OpenModelOptions {
   quiet?: boolean;
 }
 
+/** Where the model comes from: the file or directory a backend loads, with what the embedded model needs. */
+interface Source {
+  path: string;
+  dir: string;
+  load: ModelLoadOptions;
+  /** The embedded model keeps the fingerprints of the files its cached exports were made from. */
+  provenance?: () => Promise<Provenance>;
+}
+
 /**
- * Loads a model through the backend registry (`--backend auto|tfjs|onnx`), with its tokenizer and
- * provenance, and the PEFT adapter on top when one is given. An ONNX export carries its adapter
- * inside (`export-onnx --adapter`), so `--adapter` with ONNX is refused with a hint.
+ * The embedded model on ONNX or llama.cpp runs from an export made once into the cache (its PEFT
+ * adapters too, for llama.cpp); every other model is loaded from where it is.
  */
-export async function openModel(model: string, options: OpenModelOptions = {}): Promise<OpenedModel> {
+async function sourceOf(model: string, backend: BackendChoice, options: OpenModelOptions): Promise<Source> {
+  const load: ModelLoadOptions = {
+    ...(options.adapter === undefined ? {} : { adapter: resolve(options.adapter) }),
+    ...(options.dtype === undefined ? {} : { dtype: options.dtype }),
+  };
+  if (model !== 'tiny') {
+    const path = resolve(model);
+    return { path, dir: backend === 'llama-cpp' ? resolve(path, '..') : path, load };
+  }
+  if (backend === 'onnx') {
+    const dir = await tinyOnnxDir(options.quiet);
+    return { path: dir, dir, load };
+  }
+  if (backend !== 'llama-cpp') return { path: TINY_MODEL_DIR, dir: TINY_MODEL_DIR, load };
+  const peft = options.adapter !== undefined && !options.adapter.toLowerCase().endsWith('.gguf');
+  const adapterDir = options.adapter === undefined ? undefined : resolve(options.adapter);
+  return {
+    path: await tinyGgufFile(options.quiet),
+    dir: TINY_MODEL_DIR,
+    load: {
+      ...load,
+      tokenizerDir: TINY_MODEL_DIR,
+      ...(peft ? { adapter: await tinyLoraGguf(adapterDir!, options.quiet) } : {}),
+    },
+    provenance: async () => ({
+      base: await fingerprintModel(TINY_MODEL_DIR),
+      adapter:
+        adapterDir === undefined
+          ? null
+          : peft
+            ? await fingerprintAdapter(adapterDir)
+            : await fingerprintFile(adapterDir),
+      paired: false,
+    }),
+  };
+}
+
+/** The backend a request names, with `auto` read from the model (a .gguf file) and the adapter (tfjs runs PEFT directories). */
+function requestedBackend(model: string, options: OpenModelOptions): BackendChoice {
   const requested = options.backend ?? 'auto';
-  if (requested === 'llama-cpp' || (requested === 'auto' && model.toLowerCase().endsWith('.gguf')))
-    return openGgufModel(model, options);
-  // the embedded model runs on ONNX from an export made once into the cache
-  const dir =
-    model === 'tiny' && requested === 'onnx' ? await tinyOnnxDir(options.quiet) : resolveModelDir(model);
-  if (!(await fileExists(join(dir, 'config.json')))) {
-    throw new SvdecodeError('FILE_NOT_FOUND', `${dir}: no config.json — not a model directory`, {
-      hint: 'Pass a Hugging Face model directory (config.json + model.safetensors), an ONNX export made by svdecode export-onnx, or tiny.',
-      details: { dir, file: 'config.json' },
-    });
+  if (requested !== 'auto') return requested;
+  if (model.toLowerCase().endsWith('.gguf')) return 'llama-cpp';
+  return options.adapter ? 'tfjs' : 'auto';
+}
+
+/**
+ * Loads a model through the backend registry (`--backend auto|tfjs|onnx|llama-cpp`): the backend
+ * opens what it owns (model, adapter, tokenizer, provenance) and refuses what it cannot do with a
+ * hint (an adapter on ONNX, whose exports carry theirs inside; `--dtype` off ONNX).
+ */
+export async function openModel({ model, ...options }: ModelFlags): Promise<OpenedModel> {
+  const requested = requestedBackend(model, options);
+  const source = await sourceOf(model, requested, options);
+  await checkSource(source.path, requested);
+  const backend = await chooseModelBackend(source.path, requested);
+  if (backend.canLoad && !(await backend.canLoad(source.path))) {
+    throw new SvdecodeError(
+      'FILE_NOT_FOUND',
+      `${source.path}: not a model the ${backend.name} backend can load`,
+      {
+        hint:
+          backend.name === 'onnx'
+            ? 'Export the model first: svdecode export-onnx --model <dir> --out <dir>; then pass that directory.'
+            : 'Pass a Hugging Face model directory (config.json + model.safetensors), or --backend auto.',
+        details: { dir: source.path, backend: backend.name },
+      },
+    );
   }
-  const backend = await chooseModelBackend(dir, options.adapter && requested === 'auto' ? 'tfjs' : requested);
-  if (backend.canLoad && !(await backend.canLoad(dir))) {
-    throw new SvdecodeError('FILE_NOT_FOUND', `${dir}: not a model the ${backend.name} backend can load`, {
-      hint:
-        backend.name === 'onnx'
-          ? 'Export the model first: svdecode export-onnx --model <dir> --out <dir>; then pass that directory.'
-          : 'Pass a Hugging Face model directory (config.json + model.safetensors), or --backend auto.',
-      details: { dir, backend: backend.name },
-    });
-  }
-  if (options.adapter && backend.name !== 'tfjs') {
-    throw new SvdecodeError('BAD_ARGUMENT', `--adapter does not apply to --backend ${backend.name}`, {
-      hint: 'Export the model with its adapter (svdecode export-onnx --adapter <dir> --paired) and pass that directory as --model.',
-    });
-  }
-  if (options.dtype && backend.name !== 'onnx') {
-    throw new SvdecodeError('BAD_ARGUMENT', `--dtype applies to --backend onnx, not ${backend.name}`, {
-      hint: 'Pass an ONNX model directory (and --backend onnx), or drop --dtype.',
-    });
-  }
-  const base = await backend.load(dir, options.dtype ? { dtype: options.dtype } : undefined);
+  const loaded = await backend.load(source.path, source.load);
   try {
-    const tokenizer = await loadTokenizer(dir);
-    if (base instanceof TfjsCausalLM) {
-      const adapted = options.adapter
-        ? await loadAdapter(base, resolve(options.adapter), { tokenizer })
-        : undefined;
-      return {
-        dir,
-        backend: backend.name,
-        base,
-        model: adapted ?? base,
-        paired: adapted,
-        tokenizer,
-        provenance: {
-          base: await fingerprintModel(dir),
-          adapter: options.adapter ? await fingerprintAdapter(resolve(options.adapter)) : null,
-          paired: false,
-        },
-        dispose: () => {
-          adapted?.dispose();
-          base.dispose();
-        },
-      };
-    }
-    const provenanceFile = join(dir, EXPORT_PROVENANCE);
-    const paired = isPaired(base) ? base : undefined;
-    return {
-      dir,
-      backend: backend.name,
-      base,
-      model: base,
-      paired,
-      tokenizer,
-      // an export's provenance (base and adapter fingerprints) comes from the file export-onnx
-      // writes; a foreign export is fingerprinted by its config only
-      provenance: (await fileExists(provenanceFile))
-        ? ((await readJsonFile(provenanceFile)) as Provenance)
-        : { base: await fingerprintModel(dir), adapter: null, paired: paired !== undefined },
-      dispose: () => base.dispose?.(),
-    };
+    const provenance = source.provenance ? await source.provenance() : loaded.provenance;
+    return { ...loaded, provenance, dir: source.dir, backend: backend.name };
   } catch (error) {
-    base.dispose?.();
+    loaded.dispose();
     throw error;
   }
 }
 
-/** The base model as a tfjs model, for the jobs only tfjs does here (training, export). */
-export async function openTfjsModel(model: string, options: OpenModelOptions = {}) {
-  const opened = await openModel(model, { ...options, backend: 'tfjs' });
-  // openModel's tfjs branch made these: a TfjsCausalLM and loadAdapter's AdaptedModel
-  return { ...opened, base: opened.base as TfjsCausalLM, paired: opened.paired as AdaptedModel | undefined };
+/** A model directory needs a config.json; llama.cpp takes a GGUF file: FILE_NOT_FOUND / BAD_ARGUMENT with a hint. */
+export async function checkSource(path: string, backend: BackendChoice): Promise<void> {
+  if (backend === 'llama-cpp') {
+    if (!path.toLowerCase().endsWith('.gguf')) {
+      throw new SvdecodeError('BAD_ARGUMENT', `--backend llama-cpp takes a GGUF file, got ${path}`, {
+        hint: 'Export the model first: svdecode export-gguf --model <dir> --out model.gguf; then pass that file.',
+        details: { model: path },
+      });
+    }
+    return;
+  }
+  if (!(await fileExists(join(path, 'config.json')))) {
+    throw new SvdecodeError('FILE_NOT_FOUND', `${path}: no config.json — not a model directory`, {
+      hint: 'Pass a Hugging Face model directory (config.json + model.safetensors), an ONNX export made by svdecode export-onnx, or tiny.',
+      details: { dir: path, file: 'config.json' },
+    });
+  }
 }
 
 /** The paired model, or a clear error saying that this job needs an adapter. */
@@ -156,62 +168,4 @@ export function requirePaired(opened: OpenedModel, job: string): PairedCausalLM 
         ? 'Pass a paired export (svdecode export-onnx --adapter <dir> --paired).'
         : 'SVDecode steers the adapted model away from the base model; pass the adapter.',
   });
-}
-
-/**
- * A GGUF file on llama.cpp (`--backend llama-cpp`, or `auto` with a .gguf model), with a GGUF LoRA
- * adapter as `--adapter` (svdecode export-gguf writes both). The tokenizer is the tokenizer.json
- * beside the file when there is one, else llama.cpp's own. `tiny` is exported once into the cache.
- */
-async function openGgufModel(model: string, options: OpenModelOptions): Promise<OpenedModel> {
-  const file = model === 'tiny' ? await tinyGgufFile(options.quiet) : resolve(model);
-  if (!file.toLowerCase().endsWith('.gguf')) {
-    throw new SvdecodeError('BAD_ARGUMENT', `--backend llama-cpp takes a GGUF file, got ${file}`, {
-      hint: 'Export the model first: svdecode export-gguf --model <dir> --out model.gguf; then pass that file.',
-      details: { model: file },
-    });
-  }
-  // the embedded model's PEFT adapters are exported once into the cache; elsewhere pass a GGUF LoRA
-  const peftDir = options.adapter && model === 'tiny' && !options.adapter.toLowerCase().endsWith('.gguf');
-  const adapterFile = peftDir
-    ? await tinyLoraGguf(resolve(options.adapter!), options.quiet)
-    : options.adapter;
-  if (adapterFile && !adapterFile.toLowerCase().endsWith('.gguf')) {
-    throw new SvdecodeError('BAD_ARGUMENT', '--adapter with --backend llama-cpp takes a GGUF LoRA file', {
-      hint: 'Export the PEFT adapter first: svdecode export-gguf --model <dir> --adapter <peft dir> --out lora.gguf.',
-      details: { adapter: options.adapter },
-    });
-  }
-  const backend = await chooseModelBackend(file, 'llama-cpp');
-  const loaded = await backend.load(file, adapterFile ? { adapter: resolve(adapterFile) } : {});
-  try {
-    const dir = model === 'tiny' ? TINY_MODEL_DIR : dirname(file);
-    const tokenizer = (await fileExists(join(dir, 'tokenizer.json')))
-      ? await loadTokenizer(dir)
-      : (loaded as unknown as { tokenizer: Tokenizer }).tokenizer;
-    const paired = isPaired(loaded) ? loaded : undefined;
-    return {
-      dir,
-      backend: backend.name,
-      base: loaded,
-      model: loaded,
-      paired,
-      tokenizer,
-      // the embedded model (and its PEFT adapters) keep the fingerprints of the files they were
-      // exported from, so steering files calibrated on any backend match
-      provenance: {
-        base: model === 'tiny' ? await fingerprintModel(TINY_MODEL_DIR) : await fingerprintFile(file),
-        adapter: peftDir
-          ? await fingerprintAdapter(resolve(options.adapter!))
-          : adapterFile
-            ? await fingerprintFile(resolve(adapterFile))
-            : null,
-        paired: false,
-      },
-      dispose: () => loaded.dispose?.(),
-    };
-  } catch (error) {
-    loaded.dispose?.();
-    throw error;
-  }
 }

@@ -1,5 +1,6 @@
+import { BUDGET_NAMES } from '@svdecode/experiments';
 import { METHODS } from '@svdecode/peft-tfjs';
-import { BUDGET_NAMES, TASKS } from '@svdecode/tiny';
+import { TASKS } from '@svdecode/tiny';
 import { Command, Option } from 'commander';
 import { calibrateCommand } from './commands/calibrate.js';
 import { demoCommand } from './commands/demo.js';

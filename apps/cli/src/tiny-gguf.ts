@@ -1,10 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exportGguf, exportGgufLora } from '@svdecode/gguf-export';
-import { fileExists, loadModelDirectory } from '@svdecode/hf-io';
+import { fileExists, fingerprintAdapter, fingerprintModel, loadModelDirectory } from '@svdecode/hf-io';
 import { loadLinearAdapter } from '@svdecode/peft';
 import { TINY_MODEL_DIR } from '@svdecode/tiny';
-import { fingerprintAdapter, fingerprintModel } from './fingerprint.js';
 import { note } from './progress.js';
 import { cacheRoot } from './tiny-onnx.js';
 

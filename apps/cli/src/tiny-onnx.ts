@@ -1,11 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { fileExists, readJsonFile } from '@svdecode/hf-io';
+import type { Provenance } from '@svdecode/core';
+import { EXPORT_PROVENANCE, fileExists, fingerprintModel, readJsonFile } from '@svdecode/hf-io';
 import { TINY_MODEL_DIR } from '@svdecode/tiny';
-import { fingerprintModel } from './fingerprint.js';
 import { note } from './progress.js';
-import { EXPORT_PROVENANCE, type Provenance } from './provenance.js';
 import { writeExport } from './write-export.js';
 
 /** Where exports of the embedded model are cached: $SVDECODE_CACHE_DIR, else $XDG_CACHE_HOME/svdecode, else ~/.cache/svdecode. */

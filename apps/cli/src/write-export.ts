@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { stageDirectory } from '@svdecode/hf-io';
+import type { Provenance } from '@svdecode/core';
+import { EXPORT_PROVENANCE, stageDirectory } from '@svdecode/hf-io';
 import { type CheckpointWeights, type LinearAdapter, writeOnnxModel } from '@svdecode/onnx-export';
-import { EXPORT_PROVENANCE, type Provenance } from './provenance.js';
 
 /**
  * An ONNX export with its provenance file, staged once and put in place whole: a failure leaves

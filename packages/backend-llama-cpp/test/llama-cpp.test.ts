@@ -1,20 +1,18 @@
 // llama.cpp through node-llama-cpp on the embedded model exported to GGUF by @svdecode/gguf-export:
-// the backend contracts, and agreement with the tfjs forward (plain and with the demo LoRA adapter).
+// the backend contracts, bad input and the tokenizer. Agreement with the tfjs forward is an
+// integration test (integration/test/llama-cpp-vs-tfjs.test.ts): a backend lists no other backend.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TfjsCausalLM } from '@svdecode/backend-tfjs';
 import {
   describeCausalLMConformance,
   describePairedCausalLMConformance,
   expectCode,
 } from '@svdecode/core/test';
 import { exportGguf, exportGgufLora } from '@svdecode/gguf-export';
-import { loadModelDirectory } from '@svdecode/hf-io';
+import { loadModelDirectory, loadTokenizer } from '@svdecode/hf-io';
 import { loadLinearAdapter } from '@svdecode/peft';
-import { type AdaptedModel, loadAdapter } from '@svdecode/peft-tfjs';
-import { generateAll } from '@svdecode/sampler';
-import { loadTiny, TINY_DEMO_ADAPTER_DIR, TINY_MODEL_DIR } from '@svdecode/tiny';
+import { TINY_DEMO_ADAPTER_DIR, TINY_MODEL_DIR } from '@svdecode/tiny';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LlamaCppCausalLM, type LlamaCppPairedModel, loadLlamaCppModel } from '../src/index.js';
 
@@ -53,85 +51,6 @@ describePairedCausalLMConformance('llama.cpp, embedded model + demo LoRA as GGUF
   };
 });
 
-/** log-softmax of logits rows (what llama.cpp's log-probabilities are). */
-function logSoftmax(logits: Float32Array, V: number): Float32Array {
-  const out = new Float32Array(logits.length);
-  for (let r = 0; r < logits.length / V; r++) {
-    const row = logits.subarray(r * V, (r + 1) * V);
-    let max = Number.NEGATIVE_INFINITY;
-    for (const x of row) max = Math.max(max, x);
-    let sum = 0;
-    for (const x of row) sum += Math.exp(x - max);
-    const lse = max + Math.log(sum);
-    for (let i = 0; i < V; i++) out[r * V + i] = row[i]! - lse;
-  }
-  return out;
-}
-
-/** Largest difference over the tokens llama.cpp's float32 probabilities resolve (p > 1e-30). */
-function worstDiff(a: Float32Array, b: Float32Array): number {
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) if (a[i]! > -69) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-  return worst;
-}
-
-describe('llama.cpp against the tfjs forward (embedded model)', () => {
-  let tfjs: TfjsCausalLM;
-  let adapted: AdaptedModel;
-  let prompts: number[][];
-  beforeAll(async () => {
-    const tiny = await loadTiny();
-    tfjs = tiny.model;
-    adapted = await loadAdapter(tfjs, TINY_DEMO_ADAPTER_DIR, { tokenizer: tiny.tokenizer });
-    const texts = [
-      'The capital of France is',
-      'Q: What is the capital of Chile?\nA:',
-      'The word "happy" means',
-      'Please answer the following question with true or false',
-      'Paris is the capital of',
-    ];
-    prompts = Array.from({ length: 20 }, (_, i) => [
-      1,
-      ...tiny.tokenizer.encode(`${texts[i % texts.length]}${' x'.repeat(Math.floor(i / texts.length))}`, {
-        addSpecialTokens: false,
-      }),
-    ]);
-  }, 60_000);
-  afterAll(() => {
-    adapted.dispose();
-    tfjs.dispose();
-  });
-
-  it('base and LoRA log-probabilities within 1e-3 of tfjs at every position', async () => {
-    const llama = await paired();
-    const V = tfjs.vocabSize;
-    for (const prompt of prompts.slice(0, 5)) {
-      const { base, adapted: withLora } = await llama.scorePaired(prompt);
-      expect(worstDiff(base, logSoftmax(await tfjs.score(prompt), V))).toBeLessThan(1e-3);
-      expect(worstDiff(withLora, logSoftmax(await adapted.score(prompt), V))).toBeLessThan(1e-3);
-    }
-    llama.dispose();
-  });
-
-  it('20 prompts x 32 tokens: the same greedy tokens as tfjs, plain and LoRA steered at mu 0.5', async () => {
-    const base = await plain();
-    const llama = await paired();
-    const options = { maxNewTokens: 32, eosTokenIds: [] };
-    for (const [k, prompt] of prompts.entries()) {
-      const ours = await generateAll(base.createSession(), prompt, options);
-      const reference = await generateAll(tfjs.createSession(), prompt, options);
-      expect(ours.tokens, `plain, prompt ${k}`).toEqual(reference.tokens);
-      const steer = { ...options, steer: { mu: 0.5 } };
-      const steered = await generateAll(llama.createLazyPairedSession(), prompt, steer);
-      const steeredReference = await generateAll(adapted.createPairedSession(), prompt, steer);
-      expect(steered.tokens, `steered, prompt ${k}`).toEqual(steeredReference.tokens);
-    }
-    expect(base.liveSessions + llama.liveSessions).toBe(0);
-    base.dispose();
-    llama.dispose();
-  }, 300_000);
-});
-
 describe('bad input', () => {
   it('a missing file, a file that is not GGUF, an adapter llama.cpp refuses', async () => {
     await expectCode(loadLlamaCppModel(join(dir, 'nope.gguf')), 'FILE_NOT_FOUND');
@@ -145,7 +64,7 @@ describe('bad input', () => {
 
 describe('LlamaCppTokenizer', () => {
   it("tokenizes an exported model's text as its tokenizer.json does", async () => {
-    const { tokenizer } = await loadTiny();
+    const tokenizer = await loadTokenizer(TINY_MODEL_DIR);
     const model = await plain();
     const texts = [
       'The capital of France is Paris.',

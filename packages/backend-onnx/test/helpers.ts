@@ -1,20 +1,29 @@
-// Shared test helpers come from @svdecode/testkit and @svdecode/core/test; this file only quiets logs.
+// Shared test helpers come from @svdecode/testkit and @svdecode/core/test. Test models are the HF
+// fixtures exported by @svdecode/onnx-export, checked against testkit's reference forward: no other
+// backend is involved (comparisons with tfjs are integration tests, in integration/).
+import { join } from 'node:path';
+import { type ExportOnnxOptions, exportOnnx } from '@svdecode/onnx-export';
+import { loadLinearAdapter } from '@svdecode/peft';
+import { HF_DIR, loadReferenceWeights, mergeLora, ReferenceLM } from '@svdecode/testkit';
+
 export { maxAbsDiff } from '@svdecode/core/test';
 export { tempDir } from '@svdecode/testkit';
 
 process.env.SVDECODE_QUIET = '1';
 
-import { checkpointWeights, type TfjsCausalLM } from '@svdecode/backend-tfjs';
-import { type ExportOnnxOptions, exportOnnx } from '@svdecode/onnx-export';
-import { AdaptedModel } from '@svdecode/peft-tfjs';
-
-/** Exports a tfjs model, or an adapted one (its adapter merged, or paired), with @svdecode/onnx-export. */
-export function exportModel(
-  model: TfjsCausalLM | AdaptedModel,
-  dir: string,
-  options: Omit<ExportOnnxOptions, 'adapter'> = {},
+/** Exports a fixture model (`llama-gqa`...), with a fixture adapter (`lora`...) merged or paired. */
+export async function exportFixture(
+  model: string,
+  out: string,
+  options: Omit<ExportOnnxOptions, 'adapter'> & { adapter?: string } = {},
 ): Promise<void> {
-  return model instanceof AdaptedModel
-    ? exportOnnx(checkpointWeights(model.base), dir, { ...options, adapter: model.adapter })
-    : exportOnnx(checkpointWeights(model), dir, options);
+  const { adapter, ...rest } = options;
+  const linear = adapter ? await loadLinearAdapter(join(HF_DIR, 'adapters', adapter)) : undefined;
+  await exportOnnx(join(HF_DIR, model), out, linear ? { ...rest, adapter: linear } : rest);
+}
+
+/** The reference forward of a fixture model, with a fixture LoRA merged when given. */
+export async function referenceModel(model: string, lora?: string): Promise<ReferenceLM> {
+  const weights = await loadReferenceWeights(join(HF_DIR, model));
+  return new ReferenceLM(lora ? await mergeLora(weights, join(HF_DIR, 'adapters', lora)) : weights);
 }

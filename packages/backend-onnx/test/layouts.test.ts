@@ -2,27 +2,21 @@
 // an external data file, and the logits_to_keep input of recent exports.
 import { copyFile, readdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadTfjsModel, type TfjsCausalLM } from '@svdecode/backend-tfjs';
 import {
   describeCausalLMConformance,
   describePairedCausalLMConformance,
   expectCode,
 } from '@svdecode/core/test';
-import { loadAdapter } from '@svdecode/peft-tfjs';
-import { HF_DIR } from '@svdecode/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { availableDtypes, findOnnxGraph, loadOnnxModel } from '../src/index.js';
-import { exportModel, maxAbsDiff, tempDir } from './helpers.js';
+import { exportFixture, maxAbsDiff, referenceModel, tempDir } from './helpers.js';
 
 const TOKENS = [1, 17, 42, 5, 88, 3, 60, 61, 62, 9];
-let tfjs: TfjsCausalLM;
 let plainDir: string;
 beforeAll(async () => {
-  tfjs = await loadTfjsModel(join(HF_DIR, 'llama-gqa'));
   plainDir = join(await tempDir(), 'plain');
-  await exportModel(tfjs, plainDir);
+  await exportFixture('llama-gqa', plainDir);
 });
-afterAll(() => tfjs.dispose());
 
 async function stepLogits(dir: string, options = {}) {
   const model = await loadOnnxModel(dir, options);
@@ -38,7 +32,7 @@ async function stepLogits(dir: string, options = {}) {
 describe('external data', () => {
   it('weights in onnx/model.onnx_data load and give the same logits as weights inside the graph', async () => {
     const dir = join(await tempDir(), 'external');
-    await exportModel(tfjs, dir, { externalData: true });
+    await exportFixture('llama-gqa', dir, { externalData: true });
     const files = await readdir(join(dir, 'onnx'));
     expect(files.sort()).toEqual(['model.onnx', 'model.onnx_data']);
     expect((await stat(join(dir, 'onnx', 'model.onnx'))).size).toBeLessThan(
@@ -53,7 +47,7 @@ describe('external data', () => {
 describe('logits_to_keep', () => {
   it('decoding steps compute the last position only; scoring keeps every position; same logits', async () => {
     const dir = join(await tempDir(), 'keep');
-    await exportModel(tfjs, dir, { logitsToKeep: true });
+    await exportFixture('llama-gqa', dir, { logitsToKeep: true });
     const model = await loadOnnxModel(dir);
     expect(model.session.inputNames).toContain('logits_to_keep');
     const raw = await model.runner.forward(TOKENS.slice(0, 4), 1, 0, undefined, undefined);
@@ -68,7 +62,7 @@ describe('logits_to_keep', () => {
 
 describeCausalLMConformance('onnxruntime, export with logits_to_keep and external data', async () => {
   const dir = join(await tempDir(), 'conformance-keep');
-  await exportModel(tfjs ?? (await loadTfjsModel(join(HF_DIR, 'llama-gqa'))), dir, {
+  await exportFixture('llama-gqa', dir, {
     logitsToKeep: true,
     externalData: true,
   });
@@ -76,26 +70,20 @@ describeCausalLMConformance('onnxruntime, export with logits_to_keep and externa
 });
 
 describePairedCausalLMConformance('ONNX paired export with logits_to_keep', async () => {
-  const base = await loadTfjsModel(join(HF_DIR, 'llama-gqa'));
-  const adapted = await loadAdapter(base, join(HF_DIR, 'adapters', 'lora'));
   const dir = join(await tempDir(), 'paired-keep');
-  await exportModel(adapted, dir, { paired: true, logitsToKeep: true });
+  await exportFixture('llama-gqa', dir, { adapter: 'lora', paired: true, logitsToKeep: true });
   const paired = await loadOnnxModel(dir);
   return {
     paired: paired as never,
-    base,
-    dispose: () => {
-      paired.dispose();
-      adapted.dispose();
-      base.dispose();
-    },
+    base: await referenceModel('llama-gqa'),
+    dispose: () => paired.dispose(),
   };
 });
 
 describe('a graph per dtype (transformers.js file names)', () => {
   it('loads the dtype asked for, falls back in order when fp32 is absent, and names what a directory has', async () => {
     const dir = join(await tempDir(), 'dtypes');
-    await exportModel(tfjs, dir);
+    await exportFixture('llama-gqa', dir);
     // the same fp32 graph under the q4 and fp16 names: the test is which file is picked and loaded
     await copyFile(join(dir, 'onnx', 'model.onnx'), join(dir, 'onnx', 'model_q4.onnx'));
     await copyFile(join(dir, 'onnx', 'model.onnx'), join(dir, 'onnx', 'model_fp16.onnx'));
@@ -105,7 +93,8 @@ describe('a graph per dtype (transformers.js file names)', () => {
     await rename(join(dir, 'onnx', 'model.onnx'), join(dir, 'onnx', 'moved.onnx.bak'));
     expect(await findOnnxGraph(dir)).toBe(join(dir, 'onnx', 'model_fp16.onnx'));
     const q4 = await loadOnnxModel(dir, { dtype: 'q4' });
-    expect(maxAbsDiff(await q4.score(TOKENS), await tfjs.score(TOKENS))).toBeLessThan(1e-4);
+    const reference = await referenceModel('llama-gqa');
+    expect(maxAbsDiff(await q4.score(TOKENS), await reference.score(TOKENS))).toBeLessThan(1e-4);
     q4.dispose();
     await expectCode(loadOnnxModel(dir, { dtype: 'int8' }), 'FILE_NOT_FOUND');
     await expect(loadOnnxModel(dir, { dtype: 'int8' })).rejects.toMatchObject({

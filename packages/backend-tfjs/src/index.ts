@@ -1,5 +1,7 @@
 /** Moved to @svdecode/hf-io (the exporter needs them without tfjs); re-exported here. */
 export { expectedWeights, ropeInverseFrequencies, ropeTables } from '@svdecode/hf-io';
+export type { AttachAdapter } from './backend.js';
+export { tfjsModelBackend } from './backend.js';
 export { checkpointWeights } from './checkpoint-weights.js';
 export type { ForwardHooks, ForwardInput, ForwardOutput, LayerCache } from './forward.js';
 export { llamaForward } from './forward.js';

@@ -1,22 +1,6 @@
-// The one module with a side effect: importing it registers the tfjs backend in the core registry.
-
-import { resolve } from 'node:path';
+// The one module with a side effect: importing it registers the tfjs backend in the core registry
+// (without adapters; `@svdecode/peft-tfjs/register` registers it with PEFT adapters).
 import { modelBackends } from '@svdecode/core';
-import { holdsSafetensorsModel } from '@svdecode/hf-io';
-import * as tf from '@tensorflow/tfjs-core';
-import { loadTfjsModel } from './model.js';
-import { activeTfjsBackend, initTfjs } from './tfjs-backends.js';
+import { tfjsModelBackend } from './backend.js';
 
-modelBackends.register(
-  'tfjs',
-  async () => {
-    const info = await initTfjs();
-    return {
-      name: 'tfjs',
-      describe: () => `tfjs ${tf.version_core} on ${activeTfjsBackend() ?? info.name}`,
-      load: (source: string, options?: Record<string, unknown>) => loadTfjsModel(source, options),
-      canLoad: (source: string) => holdsSafetensorsModel(resolve(source)),
-    };
-  },
-  10,
-);
+modelBackends.register('tfjs', () => tfjsModelBackend(), 10);

@@ -6,7 +6,14 @@ export { pairModels, steeringSession } from './pair-models.js';
 export type { LazyPairedSession, PairedCausalLM, PairedLogits, PairedSession } from './paired.js';
 export { isLazyPaired, isPaired } from './paired.js';
 export { mulberry32 } from './random.js';
-export type { BackendFactory, BackendStatus, ModelBackend } from './registry.js';
+export type {
+  BackendFactory,
+  BackendStatus,
+  LoadedModel,
+  ModelBackend,
+  ModelLoadOptions,
+  Provenance,
+} from './registry.js';
 export { BackendRegistry, chooseModelBackend, modelBackends } from './registry.js';
 export type { PairedRowRunner, RowKind, RowRun, RowRunner } from './row-runner.js';
 export { LazyPairedRowSession, PairedRowSession, RowSession } from './row-sessions.js';

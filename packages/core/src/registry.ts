@@ -1,5 +1,7 @@
 import { SvdecodeError } from './errors.js';
 import type { CausalLM } from './model.js';
+import type { PairedCausalLM } from './paired.js';
+import type { Tokenizer } from './tokenizer.js';
 
 export type BackendFactory<T> = () => T | Promise<T>;
 
@@ -140,11 +142,51 @@ function describe(error: unknown): string {
 }
 
 /** A backend that loads models: `load('tiny')`, `load('/path/to/model-dir')`. */
+/** Which files a loaded model and its adapter came from: steering files are matched against it. */
+export interface Provenance {
+  /** The base model's fingerprint (`sha256:...`). */
+  base: string;
+  /** The adapter's fingerprint, or null without one. */
+  adapter: string | null;
+  /** Whether the model was exported paired (base and adapted rows in one graph). */
+  paired: boolean;
+}
+
+/** What `ModelBackend.load` takes: every field is optional, and a backend refuses what it cannot do. */
+export interface ModelLoadOptions {
+  /**
+   * An adapter to attach: a PEFT adapter directory (tfjs, once `@svdecode/peft-tfjs/register` is
+   * imported) or a GGUF LoRA file (llama-cpp). Backends whose exports carry the adapter inside
+   * (ONNX) refuse it with BAD_ARGUMENT and a hint.
+   */
+  adapter?: string;
+  /** Which graph of an onnx-community directory (`fp32`, `fp16`, `q4`...): ONNX only. */
+  dtype?: string;
+  /** Threads (llama-cpp: per context). */
+  threads?: number;
+  /** A directory with the `tokenizer.json` to use instead of the model's own. */
+  tokenizerDir?: string;
+}
+
+/** A model as a backend loaded it: what the CLI and the demo server need to decode and steer. */
+export interface LoadedModel {
+  /** The base model as loaded. */
+  base: CausalLM;
+  /** What plain decoding uses: the adapted model when there is an adapter, else the base model. */
+  model: CausalLM;
+  /** Base and adapted together (steering, calibration), when the backend gives both. */
+  paired?: PairedCausalLM;
+  tokenizer: Tokenizer;
+  provenance: Provenance;
+  /** Frees the adapter and the model. */
+  dispose(): void;
+}
+
 export interface ModelBackend {
   readonly name: string;
   /** A line about the backend: versions, the device or kernel set in use. */
   describe(): string;
-  load(source: string, options?: Record<string, unknown>): Promise<CausalLM>;
+  load(source: string, options?: ModelLoadOptions): Promise<LoadedModel>;
   /**
    * Whether `source` holds a model this backend can load (for example: a directory with
    * safetensors weights, or with an ONNX graph). Absent: the backend claims every source.

@@ -14,6 +14,13 @@ export type { LinearDelta, LinearName } from './linear-delta.js';
 export { applyLinearDelta, parseLinearModule } from './linear-delta.js';
 export type { LoadModelDirectoryOptions, ModelDirectory } from './model-dir.js';
 export { loadModelDirectory } from './model-dir.js';
+export {
+  directoryProvenance,
+  EXPORT_PROVENANCE,
+  fingerprintAdapter,
+  fingerprintFile,
+  fingerprintModel,
+} from './provenance.js';
 export { ropeInverseFrequencies, ropeTables } from './rope.js';
 export * from './safetensors/index.js';
 export { replaceDirectory, stageDirectory, stageFile, stagingPath, writeFileAtomic } from './staging.js';

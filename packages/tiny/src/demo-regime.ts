@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { DEMO_TASK, type TaskName, taskFile } from './embedded.js';
-import type { EstimatorName } from './study/estimators.js';
 
 /**
  * Where `svdecode demo` shows the method: the task and warm-start budget chosen on calibration data
@@ -14,8 +13,8 @@ export interface DemoRegime {
   budget: string;
   learningRate: number;
   epochs: number;
-  /** The strength estimator the study's rule 15 made the default. */
-  estimator: EstimatorName;
+  /** The strength estimator the study's rule 15 made the default (an `EstimatorName` of @svdecode/experiments). */
+  estimator: string;
   /** false: the study found no regime where steering helps on calibration data (then `task` is DEMO_TASK at budget d). */
   found: boolean;
   reason: string;

@@ -12,37 +12,3 @@ export {
   taskFile,
   taskKind,
 } from './embedded.js';
-export type {
-  Aggregate,
-  CalibrationRun,
-  ExperimentEvent,
-  ExperimentOptions,
-  ExperimentResult,
-} from './experiment.js';
-export { calibrateTask, runExperiment, TINY_LEARNING_RATES } from './experiment.js';
-export type { AblationCell, BaseRecord, EstimatorCell, Interval, StudyCell } from './study/aggregate.js';
-export { chooseDefaultEstimator, chooseDemoRegime, worthInTraining } from './study/aggregate.js';
-export type { EstimatorName } from './study/estimators.js';
-export {
-  crossValidatedAccuracy,
-  ESTIMATOR_LABELS,
-  ESTIMATORS,
-  tunedGuardedStrength,
-  tunedStrength,
-} from './study/estimators.js';
-export type { Budget, BudgetName, PlanOptions, StudyRunSpec } from './study/plan.js';
-export {
-  ABLATION,
-  BUDGET_NAMES,
-  budget,
-  DEFAULT_STUDY_ALPHA,
-  ORACLE_GRID,
-  PAPER_LEARNING_RATE,
-  runKey,
-  STUDY_BUDGETS,
-  studyPlan,
-} from './study/plan.js';
-export type { StudyReport, Verdict } from './study/report.js';
-export { buildStudyReport, demoRegimeOf, PAPER_REPORTED, writeStudyReport } from './study/report.js';
-export type { EstimatorRecord, SettingResult, StudyRunInput, StudyRunRecord } from './study/run.js';
-export { evaluateStudyBase, runStudyRun } from './study/run.js';

@@ -36,12 +36,7 @@ export interface CalibrateFlags extends CommonFlags {
 /** Teacher-forces the calibration rows through base and adapted model and writes mu_bar (steering.json). */
 export async function calibrateCommand(flags: CalibrateFlags): Promise<void> {
   const rows = asPromptCompletion(await loadDataset(flags.data), flags.data);
-  const loaded = await openModel(flags.model, {
-    adapter: flags.adapter,
-    backend: flags.backend,
-    dtype: flags.dtype,
-    quiet: flags.quiet,
-  });
+  const loaded = await openModel(flags);
   const adapted = requirePaired(loaded, 'calibrate');
   const signal = interruptSignal();
   const progress = createProgress('calibrate', flags);

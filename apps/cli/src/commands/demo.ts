@@ -1,14 +1,19 @@
+import { SvdecodeError } from '@svdecode/core';
 import { type BootstrapInterval, pairedBootstrap } from '@svdecode/eval';
-import type { Method } from '@svdecode/peft-tfjs';
 import {
   type BudgetName,
-  DEMO_TASK,
-  type DemoRegime,
+  ESTIMATORS,
+  type EstimatorName,
   type ExperimentResult,
-  loadDemoRegime,
-  loadTiny,
   runExperiment,
   budget as studyBudget,
+} from '@svdecode/experiments';
+import type { Method } from '@svdecode/peft-tfjs';
+import {
+  DEMO_TASK,
+  type DemoRegime,
+  loadDemoRegime,
+  loadTiny,
   type TaskName,
   taskFile,
 } from '@svdecode/tiny';
@@ -35,7 +40,7 @@ interface DemoPlan {
   epochs: number;
   /** The regime, when the demo runs it as the study chose it (then its numbers are shown). */
   regime: DemoRegime | null;
-  estimator: DemoRegime['estimator'];
+  estimator: EstimatorName;
 }
 
 async function planDemo(flags: DemoFlags): Promise<DemoPlan> {
@@ -52,8 +57,21 @@ async function planDemo(flags: DemoFlags): Promise<DemoPlan> {
     learningRate: b.learningRate,
     epochs: b.epochs,
     regime: asChosen ? regime : null,
-    estimator: regime?.estimator ?? 'guarded',
+    estimator: estimatorOf(regime),
   };
+}
+
+/** The regime file's estimator (tiny stores it as a string: it does not depend on the study's code). */
+function estimatorOf(regime: DemoRegime | null): EstimatorName {
+  const name = regime?.estimator ?? 'guarded';
+  if ((ESTIMATORS as readonly string[]).includes(name)) return name as EstimatorName;
+  throw new SvdecodeError(
+    'CONFIG_INVALID',
+    `demo/regime.json names an unknown strength estimator "${name}"`,
+    {
+      hint: `Known estimators: ${ESTIMATORS.join(', ')}. Rebuild it with the study (pnpm study).`,
+    },
+  );
 }
 
 const pct = (x: number | undefined) => (x === undefined ? '–' : `${(100 * x).toFixed(1)} %`);

@@ -54,12 +54,7 @@ const size = (d: Dataset) => (d.format === 'truthfulqa' ? d.items.length : d.row
 /** Scores a test file with the adapted model steered by mu_bar (and, with --compare, without steering). */
 export async function evalCommand(flags: EvalFlags): Promise<void> {
   const data = limited(await loadDataset(flags.data), flags.limit);
-  const loaded = await openModel(flags.model, {
-    adapter: flags.adapter,
-    backend: flags.backend,
-    dtype: flags.dtype,
-    quiet: flags.quiet,
-  });
+  const loaded = await openModel(flags);
   try {
     if (!loaded.paired) return await evaluateBase(flags, data, loaded);
     const steering = await resolveSteering(flags, loaded.provenance);

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { SvdecodeError } from '@svdecode/core';
+import { fingerprintAdapter, fingerprintModel } from '@svdecode/hf-io';
 import { loadLinearAdapter } from '@svdecode/peft-tfjs';
-import { fingerprintAdapter, fingerprintModel } from '../fingerprint.js';
 import { resolveModelDir } from '../models.js';
 import type { CommonFlags } from '../options.js';
 import { note } from '../progress.js';

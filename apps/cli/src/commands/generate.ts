@@ -25,12 +25,7 @@ export interface GenerateFlags extends CommonFlags, SteeringFlags {
 
 /** Decodes one prompt, plain or steered; streams the text, or prints one JSON object with --json. */
 export async function generateCommand(flags: GenerateFlags): Promise<void> {
-  const opened = await openModel(flags.model, {
-    adapter: flags.adapter,
-    backend: flags.backend,
-    dtype: flags.dtype,
-    quiet: flags.quiet,
-  });
+  const opened = await openModel(flags);
   try {
     const steering = await resolveSteering(flags, opened.provenance);
     const { tokenizer } = opened;

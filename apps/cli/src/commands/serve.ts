@@ -37,12 +37,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
       hint: 'The page compares PEFT alone with PEFT + SVDecode; make an adapter with svdecode warmstart.',
     });
   }
-  const loaded = await openModel(flags.model, {
-    adapter: adapterDir,
-    backend: flags.backend,
-    dtype: flags.dtype,
-    quiet: flags.quiet,
-  });
+  const loaded = await openModel({ ...flags, adapter: adapterDir });
   let steering = null;
   if (steeringPath) {
     const file = await readSteeringFile(steeringPath);

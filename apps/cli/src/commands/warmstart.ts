@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
+import { loadTfjsModel } from '@svdecode/backend-tfjs';
 import { SvdecodeError } from '@svdecode/core';
 import { encodeRows } from '@svdecode/eval';
+import { loadTokenizer } from '@svdecode/hf-io';
 import {
   AdaptedModel,
   createAdapter,
@@ -10,7 +12,7 @@ import {
 } from '@svdecode/peft-tfjs';
 import { asPromptCompletion, loadDataset } from '../data.js';
 import { interruptSignal } from '../interrupt.js';
-import { openTfjsModel } from '../models.js';
+import { checkSource, resolveModelDir } from '../models.js';
 import type { CommonFlags } from '../options.js';
 import { createProgress, note } from '../progress.js';
 
@@ -30,7 +32,11 @@ export interface WarmstartFlags extends CommonFlags {
 /** Trains a fresh adapter of the chosen method on prompt/completion rows and saves it (PEFT layout). */
 export async function warmstartCommand(flags: WarmstartFlags): Promise<void> {
   const rows = asPromptCompletion(await loadDataset(flags.data), flags.data);
-  const { base: model, tokenizer, dir } = await openTfjsModel(flags.model, { quiet: flags.quiet });
+  // training runs on tfjs (gradients): the model is opened there directly, not through the registry
+  const dir = resolveModelDir(flags.model);
+  await checkSource(dir, 'tfjs');
+  const tokenizer = await loadTokenizer(dir);
+  const model = await loadTfjsModel(dir);
   const adapted = new AdaptedModel(
     model,
     createAdapter(model, defaultAdapterConfig(flags.method, model), { seed: flags.seed, tokenizer }),

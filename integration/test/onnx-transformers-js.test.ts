@@ -1,0 +1,70 @@
+// Peer check: transformers.js loads our exported directory offline, and its greedy generate()
+// returns exactly the token ids our ONNX backend's greedy decoding returns.
+import { join } from 'node:path';
+import { AutoModelForCausalLM, env, Tensor } from '@huggingface/transformers';
+import { loadOnnxModel, type OnnxCausalLM } from '@svdecode/backend-onnx';
+import { randomLlama } from '@svdecode/backend-tfjs';
+import { loadTokenizer } from '@svdecode/hf-io';
+import { generateAll } from '@svdecode/sampler';
+import { HF_DIR } from '@svdecode/testkit';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { exportModel, tempDir } from './helpers.js';
+
+const PROMPTS = [
+  'The capital of France is',
+  'Please choose the correct answer to the question:',
+  'Tokyo is the capital of',
+  'the correct answer is',
+  'Paris is',
+  'Ünïcödé text',
+];
+
+let root: string;
+let ours: OnnxCausalLM;
+
+beforeAll(async () => {
+  // a random model sized to the fixture tokenizer (350 tokens), weights large enough for a non-degenerate argmax
+  const model = await randomLlama({
+    vocabSize: 350,
+    hiddenSize: 64,
+    numLayers: 2,
+    numHeads: 4,
+    numKvHeads: 2,
+    intermediateSize: 128,
+    std: 0.15,
+    seed: 11,
+  });
+  root = await tempDir();
+  await exportModel(model, join(root, 'peer-model'), { tokenizerDir: join(HF_DIR, 'tokenizer') });
+  model.dispose();
+  ours = await loadOnnxModel(join(root, 'peer-model'));
+}, 120_000);
+
+describe('transformers.js as the peer', () => {
+  it('loads the export offline and its greedy generate() equals ours on every prompt (32 new tokens)', async () => {
+    env.allowRemoteModels = false;
+    env.allowLocalModels = true;
+    env.localModelPath = root;
+    const peer = await AutoModelForCausalLM.from_pretrained('peer-model', { dtype: 'fp32', device: 'cpu' });
+    const tokenizer = await loadTokenizer(join(root, 'peer-model'));
+    let compared = 0;
+    for (const prompt of PROMPTS) {
+      const ids = tokenizer.encode(prompt);
+      const input = new Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]);
+      const mask = new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
+      const out = (await peer.generate({
+        input_ids: input,
+        attention_mask: mask,
+        max_new_tokens: 32,
+        do_sample: false,
+      })) as Tensor;
+      const theirs = Array.from(out.data as BigInt64Array, Number).slice(ids.length);
+      const mine = await generateAll(ours.createSession(), ids, { maxNewTokens: 32, eosTokenIds: [2] });
+      expect(mine.tokens).toEqual(theirs);
+      expect(theirs.length).toBeGreaterThan(0);
+      compared++;
+    }
+    expect(compared).toBeGreaterThanOrEqual(5);
+    await peer.dispose();
+  }, 120_000);
+});

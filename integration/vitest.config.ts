@@ -1,0 +1,3 @@
+import { packageVitestConfig } from '@svdecode/tooling/vitest';
+
+export default packageVitestConfig();

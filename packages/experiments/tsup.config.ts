@@ -1,0 +1,3 @@
+import { packageConfig } from '@svdecode/tooling/tsup';
+
+export default packageConfig({ entry: { index: 'src/index.ts', build: 'src/data/build.ts' } });
