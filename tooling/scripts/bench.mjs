@@ -28,12 +28,14 @@ const run = (args, env = {}) =>
 
 run(['turbo', 'run', 'build', '--output-logs=errors-only']);
 // each package's own benchmarks, then the root bench/ workspace (the ones that compare packages)
-const packages = [...readdirSync(join(root, 'packages')).map((name) => join(root, 'packages', name)), out]
-  .filter(
-    (dir) =>
-      existsSync(join(dir, 'package.json')) &&
-      JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).scripts?.bench,
-  );
+const packages = [
+  ...readdirSync(join(root, 'packages')).map((name) => join(root, 'packages', name)),
+  out,
+].filter(
+  (dir) =>
+    existsSync(join(dir, 'package.json')) &&
+    JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).scripts?.bench,
+);
 const timings = [];
 for (const dir of packages) {
   const name = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name;

@@ -1,5 +1,6 @@
 import { BUDGET_NAMES } from '@svdecode/experiments';
 import { METHODS } from '@svdecode/peft-tfjs';
+import { AGGREGATES } from '@svdecode/strength';
 import { TASKS } from '@svdecode/tiny';
 import { Command, Option } from 'commander';
 import { calibrateCommand } from './commands/calibrate.js';
@@ -13,7 +14,6 @@ import { serveCommand } from './commands/serve.js';
 import { warmstartCommand } from './commands/warmstart.js';
 import { BACKEND_CHOICES } from './models.js';
 import { number } from './options.js';
-import { AGGREGATES } from './steering-file.js';
 
 const MODEL_HELP = 'Hugging Face model directory, or "tiny" for the embedded default';
 

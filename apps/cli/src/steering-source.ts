@@ -1,7 +1,7 @@
 import { SvdecodeError } from '@svdecode/core';
 import { DEFAULT_ALPHA } from '@svdecode/kl-gradient';
+import { checkSteeringMatches, readSteeringFile, type SteeringFile } from '@svdecode/strength';
 import type { Provenance } from './models.js';
-import { checkSteeringMatches, readSteeringFile, type SteeringFile } from './steering-file.js';
 
 export interface SteeringFlags {
   steering?: string;

@@ -1,13 +1,17 @@
-import type { CrossValidation, HeldOutEstimate, StrengthDecision, StrengthSummary } from '@svdecode/strength';
-import { AGGREGATE_FIELD, AGGREGATES, aggregateName } from './steering-file.js';
+import {
+  AGGREGATES,
+  type CrossValidation,
+  type HeldOutEstimate,
+  type StrengthDecision,
+  type StrengthSummary,
+} from '@svdecode/strength';
 
 const signed = (x: number, digits = 4) =>
   Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${x.toFixed(digits)}` : String(x);
 
 /** One line: the decided strength, its aggregate and why (shown wherever mu_bar is). */
 export function decisionLine(decision: StrengthDecision): string {
-  const name = aggregateName(decision.aggregate);
-  const how = decision.guarded ? `guarded ${name}` : `${name}, guard off`;
+  const how = decision.guarded ? `guarded ${decision.aggregate}` : `${decision.aggregate}, guard off`;
   return `mu_bar = ${decision.mu.toPrecision(4)} (${how}; fitted ${decision.raw.toPrecision(4)}): ${decision.reason}`;
 }
 
@@ -25,7 +29,7 @@ export function crossValidationTable(summary: StrengthSummary, cv: CrossValidati
   return [
     `held-out change against mu = 0 (${cv.folds}-fold cross-validation over ${cv.rows} rows, ${cv.steerableTokens} steerable tokens):`,
     `  ${'aggregate'.padEnd(10)}${'mu (all)'.padStart(12)}${'cross-entropy (nats)'.padStart(22)}${'accuracy (points)'.padStart(20)}`,
-    ...AGGREGATES.map((a) => row(a, summary[AGGREGATE_FIELD[a]], cv.aggregates[AGGREGATE_FIELD[a]])),
+    ...AGGREGATES.map((a) => row(a, summary[a], cv.aggregates[a])),
     row('guarded', summary.decision.guarded ? summary.decision.mu : '(off)', cv.guarded),
     "  (cross-entropy over each steerable token's confident set; negative change = better; ± one standard error over rows; guarded: the rule rerun per fold)",
   ].join('\n');

@@ -1,8 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Provenance } from '@svdecode/core';
+import type { CheckpointWeights, LinearAdapter } from '@svdecode/hf-io';
 import { EXPORT_PROVENANCE, stageDirectory } from '@svdecode/hf-io';
-import { type CheckpointWeights, type LinearAdapter, writeOnnxModel } from '@svdecode/onnx-export';
+import { writeOnnxModel } from '@svdecode/onnx-export';
 
 /**
  * An ONNX export with its provenance file, staged once and put in place whole: a failure leaves

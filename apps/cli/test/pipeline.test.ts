@@ -87,7 +87,7 @@ describe('svdecode warmstart -> calibrate -> generate -> eval -> export-onnx -> 
       'median',
       'optimal',
       'pooled',
-      'trimmedMean',
+      'trimmed',
     ]);
     expect(steering.coverage.targetOutside).toBeGreaterThanOrEqual(0);
     expect(Number.isFinite(steering.aggregates.mean)).toBe(true);

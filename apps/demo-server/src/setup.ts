@@ -1,4 +1,5 @@
 import type { PairedCausalLM, Tokenizer } from '@svdecode/core';
+import type { StrengthDecision } from '@svdecode/strength';
 
 /** What the server decodes with; chosen at start, never by a request. */
 export interface DemoSetup {
@@ -13,14 +14,7 @@ export interface DemoSetup {
     count: number;
     histogram: { edges: number[]; counts: number[] };
     /** How muBar was decided (the strength guard: aggregate, fitted value, shrink, reason); null in older files. */
-    decision?: {
-      aggregate: string;
-      mu: number;
-      raw: number;
-      shrink: number;
-      guarded: boolean;
-      reason: string;
-    } | null;
+    decision?: StrengthDecision | null;
   } | null;
   /** What the page opens with (GET /v1/info `defaults`): a prompt in the demo task's own format, and a line on why. */
   defaults?: { prompt: string; note?: string };

@@ -1,5 +1,5 @@
 import { SvdecodeError } from '@svdecode/core';
-import { type LlamaConfig, parseLinearModule } from '@svdecode/hf-io';
+import { type CheckpointWeights, parseLinearModule } from '@svdecode/hf-io';
 import * as tf from '@tensorflow/tfjs-core';
 import type { TfjsCausalLM } from './model.js';
 import type { LayerWeights } from './weights.js';
@@ -9,10 +9,7 @@ import type { LayerWeights } from './weights.js';
  * the shape the exporters read (`CheckpointWeights` of `@svdecode/hf-io`), so a model trained or adapted
  * in tfjs exports without going through files.
  */
-export function checkpointWeights(model: TfjsCausalLM): {
-  config: LlamaConfig;
-  tensor(name: string, shape: readonly number[]): Promise<Float32Array>;
-} {
+export function checkpointWeights(model: TfjsCausalLM): CheckpointWeights {
   const w = model.weights;
   const find = (name: string): { t: tf.Tensor; transpose: boolean } | undefined => {
     if (name === 'model.embed_tokens.weight') return { t: w.embed, transpose: false };

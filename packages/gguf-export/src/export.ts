@@ -2,8 +2,9 @@ import { basename, resolve } from 'node:path';
 import { SvdecodeError } from '@svdecode/core';
 import {
   type CheckpointWeights,
-  type LinearDelta,
+  type LinearAdapter,
   type LlamaConfig,
+  linearDeltasOf,
   openCheckpointWeights,
   parseLinearModule,
 } from '@svdecode/hf-io';
@@ -18,11 +19,6 @@ export interface ExportGgufOptions {
   tokenizerDir?: string;
   /** `general.name` (default: the directory's name). */
   name?: string;
-}
-
-/** An adapter as the GGUF LoRA exporter sees it: what it adds to linear weights. */
-export interface LowRankAdapter {
-  linearDelta(): Promise<ReadonlyMap<string, LinearDelta>>;
 }
 
 function checkArchitecture(config: LlamaConfig): void {
@@ -122,13 +118,13 @@ export async function exportGguf(
  * Adapters that are not low-rank (IA3, a dense delta) have no GGUF LoRA form: GGUF_UNSUPPORTED.
  */
 export async function exportGgufLora(
-  adapter: LowRankAdapter,
+  adapter: LinearAdapter,
   config: LlamaConfig,
   outFile: string,
   options: { name?: string } = {},
 ): Promise<void> {
   checkArchitecture(config);
-  const deltas = await adapter.linearDelta();
+  const deltas = await linearDeltasOf(adapter, 'GGUF LoRA export');
   const tensors: GgufTensor[] = [];
   let scaling: number | undefined;
   for (const [module, delta] of deltas) {

@@ -1,4 +1,4 @@
-export type { ExportGgufOptions, LowRankAdapter } from './export.js';
+export type { ExportGgufOptions } from './export.js';
 export { exportGguf, exportGgufLora } from './export.js';
 export type { GgufTensor, GgufTensorType, GgufValue } from './gguf-file.js';
 export { GGUF_ALIGNMENT, gguf, writeGguf } from './gguf-file.js';

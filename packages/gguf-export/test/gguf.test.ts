@@ -175,6 +175,7 @@ describe('exportGguf and exportGgufLora (embedded model, demo LoRA)', () => {
   it('refuses what GGUF LoRA cannot hold and tokenizers it does not cover (GGUF_UNSUPPORTED)', async () => {
     const { config } = await loadModelDirectory(TINY, { tokenizer: false });
     const scale = {
+      type: 'IA3',
       linearDelta: async () =>
         new Map([
           [
@@ -185,7 +186,7 @@ describe('exportGguf and exportGgufLora (embedded model, demo LoRA)', () => {
     };
     await expectCode(exportGgufLora(scale, config, join(dir, 'ia3.gguf')), 'GGUF_UNSUPPORTED');
     await expectCode(
-      exportGgufLora({ linearDelta: async () => new Map() }, config, join(dir, 'empty.gguf')),
+      exportGgufLora({ type: 'LORA', linearDelta: async () => new Map() }, config, join(dir, 'empty.gguf')),
       'GGUF_UNSUPPORTED',
     );
     const spm = join(dir, 'spm');

@@ -10,8 +10,8 @@ export {
 } from './config.js';
 export { expectedWeights } from './expected-weights.js';
 export { fileExists, readJsonFile } from './json-file.js';
-export type { LinearDelta, LinearName } from './linear-delta.js';
-export { applyLinearDelta, parseLinearModule } from './linear-delta.js';
+export type { LinearAdapter, LinearDelta, LinearName } from './linear-delta.js';
+export { applyLinearDelta, linearDeltasOf, parseLinearModule } from './linear-delta.js';
 export type { LoadModelDirectoryOptions, ModelDirectory } from './model-dir.js';
 export { loadModelDirectory } from './model-dir.js';
 export {

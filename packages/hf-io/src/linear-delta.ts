@@ -5,6 +5,30 @@ import { SvdecodeError } from '@svdecode/core';
  * `get_delta_weight`, in the compact form each kind of adapter has. Merging, ONNX export and any
  * other backend read adapters through this, never through an adapter's own fields.
  */
+/**
+ * An adapter as merging and the exporters see it: its type and what it adds to linear weights.
+ * `linearDelta` is absent on adapters that change the input rather than the weights (prompt tuning,
+ * P-tuning v2): they have no merged or exported form. PEFT files (`@svdecode/peft`), the tfjs
+ * adapters (`@svdecode/peft-tfjs`) and user-defined types all fit it.
+ */
+export interface LinearAdapter {
+  readonly type: string;
+  linearDelta?(): Promise<ReadonlyMap<string, LinearDelta>>;
+}
+
+/** The adapter's deltas, or BAD_ARGUMENT naming what `what` (an export) cannot take. */
+export function linearDeltasOf(
+  adapter: LinearAdapter,
+  what: string,
+): Promise<ReadonlyMap<string, LinearDelta>> {
+  if (!adapter.linearDelta) {
+    throw new SvdecodeError('BAD_ARGUMENT', `a ${adapter.type} adapter cannot be used for ${what}`, {
+      hint: `${what} needs an adapter that changes linear weights (LoRA, IA3, or a custom type with linearDelta()); prompt methods change the input, not the weights.`,
+    });
+  }
+  return adapter.linearDelta();
+}
+
 export type LinearDelta =
   /** W' = W + data ([out, in]): any adapter can say this. */
   | { kind: 'dense'; data: Float32Array }

@@ -1,3 +1,4 @@
+export { oneConfidentToken } from './confident-set.js';
 export { logSumExp } from './log-sum-exp.js';
 export type { SteeringSettings } from './steer-logits.js';
 export { steerLogits } from './steer-logits.js';

@@ -7,7 +7,9 @@ import {
   expectedWeights,
   fileExists,
   hfConfig,
+  type LinearAdapter,
   type LinearDelta,
+  linearDeltasOf,
   loadTokenizer,
   openCheckpointWeights,
   parseLinearModule,
@@ -15,12 +17,6 @@ import {
 } from '@svdecode/hf-io';
 import { externalizeInitializers } from './graph.js';
 import { buildLlamaGraph, type LinearBranch, type WeightMap } from './llama-graph.js';
-
-/** What the exporter needs of an adapter: what it does to linear weights (PEFT's get_delta_weight). */
-export interface LinearAdapter {
-  readonly type: string;
-  linearDelta?(): Promise<ReadonlyMap<string, LinearDelta>>;
-}
 
 export interface ExportOnnxOptions {
   /** An adapter to merge into the weights, or with `paired` to keep as a per-row branch. */
@@ -32,15 +28,6 @@ export interface ExportOnnxOptions {
   /** Write the weights to onnx/model.onnx_data beside the graph (the external-data layout). Default: inside. */
   externalData?: boolean /** Add the `logits_to_keep` input (the LM head runs on the last positions only when decoding). */;
   logitsToKeep?: boolean;
-}
-
-async function deltasOf(adapter: LinearAdapter): Promise<ReadonlyMap<string, LinearDelta>> {
-  if (!adapter.linearDelta) {
-    throw new SvdecodeError('BAD_ARGUMENT', `a ${adapter.type} adapter cannot be exported to ONNX`, {
-      hint: 'Merged and paired ONNX exports need an adapter that changes linear weights (LoRA, IA3, or a custom type with linearDelta()); prompt methods change the input, not the weights.',
-    });
-  }
-  return adapter.linearDelta();
 }
 
 const moduleOf = (module: string) => {
@@ -106,7 +93,7 @@ export async function writeOnnxModel(
     const map = new Map<string, { shape: readonly number[]; data: Float32Array }>();
     for (const [name, shape] of expectedWeights(c))
       map.set(name, { shape, data: await weights.tensor(name, shape) });
-    const deltas = options.adapter ? await deltasOf(options.adapter) : undefined;
+    const deltas = options.adapter ? await linearDeltasOf(options.adapter, 'ONNX export') : undefined;
     const graphOptions = { logitsToKeep: options.logitsToKeep };
     graph = !deltas
       ? buildLlamaGraph(c, map, graphOptions)

@@ -5,11 +5,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkpointWeights, loadTfjsModel, type TfjsCausalLM } from '@svdecode/backend-tfjs';
+import { openCheckpointWeights } from '@svdecode/hf-io';
 import { loadAdapter, loadLinearAdapter } from '@svdecode/peft-tfjs';
 import { HF_DIR, tempDir } from '@svdecode/testkit';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportOnnx, openCheckpointWeights } from '../src/index.js';
+import { exportOnnx } from '../src/index.js';
 
 process.env.SVDECODE_QUIET = '1';
 const TOKENS = [1, 17, 42, 5, 88, 3, 60];

@@ -1,15 +1,11 @@
 import { SvdecodeError } from '@svdecode/core';
-import { type LinearDelta, parseLinearModule } from '@svdecode/hf-io';
+import { type LinearAdapter, type LinearDelta, parseLinearModule } from '@svdecode/hf-io';
 import { parseIa3Config, parseLoraConfig } from './configs.js';
 import { readAdapterDirectory } from './files.js';
 import { isTarget, patternValue } from './targets.js';
 
-/** An adapter as merging and export see it: its type, its config, what it does to linear weights. */
-export interface LinearAdapter {
-  readonly type: string;
-  readonly config: Record<string, unknown>;
-  linearDelta(): Promise<ReadonlyMap<string, LinearDelta>>;
-}
+/** A LoRA or IA3 adapter read from its files: hf-io's `LinearAdapter` with its deltas and its config. */
+export type FileLinearAdapter = Required<LinearAdapter> & { readonly config: Record<string, unknown> };
 
 const PREFIX = 'base_model.model.';
 
@@ -18,7 +14,7 @@ const PREFIX = 'base_model.model.';
  * model: what `@svdecode/onnx-export` needs to merge or pair it. Other types change the input, not
  * the weights: BAD_ARGUMENT.
  */
-export async function loadLinearAdapter(dir: string): Promise<LinearAdapter> {
+export async function loadLinearAdapter(dir: string): Promise<FileLinearAdapter> {
   const { config: json, configPath, tensors } = await readAdapterDirectory(dir);
   const type = json.peft_type.toUpperCase();
   const modulesWith = (suffix: string) =>

@@ -13,7 +13,7 @@ export {
   parsePrefixTuningConfig,
   parsePromptTuningConfig,
 } from './configs.js';
-export type { LinearAdapter } from './file-adapter.js';
+export type { FileLinearAdapter } from './file-adapter.js';
 export { loadLinearAdapter } from './file-adapter.js';
 export type { AdapterDirectory, AdapterTensor } from './files.js';
 export {

@@ -3,7 +3,7 @@ import { quantileSorted, trimmedMeanSorted } from './distribution.js';
 import type { RowChanges, RowFilter, SteeredCrossEntropy } from './steered-cross-entropy.js';
 
 /** The global strengths a calibration can produce (the fields of StrengthSummary that hold them). */
-export const AGGREGATES = ['optimal', 'mean', 'median', 'trimmedMean', 'pooled'] as const;
+export const AGGREGATES = ['optimal', 'mean', 'median', 'trimmed', 'pooled'] as const;
 export type AggregateName = (typeof AGGREGATES)[number];
 
 /** What one strength does on calibration rows it was not fitted on, against mu = 0. */
@@ -153,7 +153,7 @@ export function fitAggregate(
   const values: number[] = [];
   for (let i = 0; i < data.mus.length; i++) if (include[data.musRows[i]!] === 1) values.push(data.mus[i]!);
   const sorted = Float64Array.from(values).sort();
-  return aggregate === 'trimmedMean' ? trimmedMeanSorted(sorted, data.trim) : quantileSorted(sorted, 0.5);
+  return aggregate === 'trimmed' ? trimmedMeanSorted(sorted, data.trim) : quantileSorted(sorted, 0.5);
 }
 
 function emptyChanges(rows: number): RowChanges {

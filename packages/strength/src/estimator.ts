@@ -24,7 +24,7 @@ export interface StrengthEstimatorOptions {
   alpha?: number;
   /** Denominator guard; tokens with ||delta_hat||^2 < eps are skipped (paper default 1e-12). */
   eps?: number;
-  /** Fraction dropped at each end for `trimmedMean` (default 0.1). */
+  /** Fraction dropped at each end for `trimmed` (default 0.1). */
   trim?: number;
   /** Quantile levels to report (default 1, 5, 10, 25, 50, 75, 90, 95, 99 %). */
   quantiles?: readonly number[];
@@ -66,7 +66,7 @@ export interface StrengthCoverage {
 export interface StrengthSummary {
   /** Tokens added. */
   count: number;
-  /** Tokens with ||delta_hat||^2 < eps, left out of mean, median, trimmedMean and pooled. */
+  /** Tokens with ||delta_hat||^2 < eps, left out of mean, median, trimmed and pooled. */
   skipped: number;
   /** Tokens whose confident set holds one token (steering with lambda = -Infinity cannot change them). */
   singletons: number;
@@ -77,7 +77,7 @@ export interface StrengthSummary {
   /** Eq. 45: median of per-token mu*. */
   median: number;
   /** Eq. 45: mean after trimming `trim` at each end. */
-  trimmedMean: number;
+  trimmed: number;
   /** Eq. 46: sum of numerators / (sum of denominators + n eps). */
   pooled: number;
   /** Exact minimiser of the steered calibration cross-entropy (our default). */
@@ -88,7 +88,7 @@ export interface StrengthSummary {
   optimalBounded: boolean;
   quantiles: Record<string, number>;
   histogram: { edges: number[]; counts: number[] };
-  /** Whether median, quantiles, trimmedMean and histogram are exact (see maxExactTokens). */
+  /** Whether median, quantiles, trimmed and histogram are exact (see maxExactTokens). */
   exact: boolean;
   /** Calibration rows seen (`add`'s row argument). */
   rows: number;
@@ -234,7 +234,7 @@ export class StrengthEstimator {
     const aggregates: Record<AggregateName, number> = {
       mean: this.#used > 0 ? this.#sumMu / this.#used : Number.NaN,
       median: quantileSorted(sorted, 0.5),
-      trimmedMean: trimmedMeanSorted(sorted, this.#trim),
+      trimmed: trimmedMeanSorted(sorted, this.#trim),
       pooled: this.#used > 0 ? this.#sumNum / (this.#sumDen + this.#used * this.eps) : Number.NaN,
       optimal: best?.mu ?? Number.NaN,
     };

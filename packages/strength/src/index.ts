@@ -19,5 +19,14 @@ export type { StrengthCoverage, StrengthEstimatorOptions, StrengthSummary } from
 export { StrengthEstimator } from './estimator.js';
 export type { LossDerivatives, Minimum, RowChanges, RowFilter } from './steered-cross-entropy.js';
 export { SteeredCrossEntropy } from './steered-cross-entropy.js';
+export type { SteeringFile } from './steering-file.js';
+export {
+  aggregatesOf,
+  checkSteeringMatches,
+  readSteeringFile,
+  STEERING_FORMAT,
+  toJson,
+  writeSteeringFile,
+} from './steering-file.js';
 export type { TokenStrength } from './token-strength.js';
 export { DEFAULT_EPS, tokenStrength } from './token-strength.js';

@@ -88,7 +88,7 @@ describe('StrengthEstimator', () => {
     const e = new StrengthEstimator();
     for (const t of tokens) e.add(t.adapted, t.base, t.target);
     const s = e.summary();
-    for (const k of ['mean', 'median', 'trimmedMean', 'pooled'] as const) {
+    for (const k of ['mean', 'median', 'trimmed', 'pooled'] as const) {
       expect(e.calibrationLoss(s.optimal)).toBeLessThanOrEqual(e.calibrationLoss(s[k]));
     }
     const lo = s.optimal - 1;

@@ -61,7 +61,7 @@ describe('calibration aggregates against the float64 reference', () => {
 
   it('optimal beats every other aggregate on the calibration loss', () => {
     const best = estimator.calibrationLoss(summary.optimal);
-    for (const key of ['mean', 'median', 'trimmedMean', 'pooled'] as const) {
+    for (const key of ['mean', 'median', 'trimmed', 'pooled'] as const) {
       expect(best).toBeLessThanOrEqual(estimator.calibrationLoss(summary[key]));
     }
     expect(best).toBeLessThan(estimator.calibrationLoss(0));

@@ -1,22 +1,21 @@
 import { resolve } from 'node:path';
 import { SvdecodeError } from '@svdecode/core';
 import { encodeRows } from '@svdecode/eval';
-import { calibrate } from '@svdecode/strength';
+import {
+  AGGREGATES,
+  type AggregateName,
+  aggregatesOf,
+  calibrate,
+  STEERING_FORMAT,
+  toJson,
+  writeSteeringFile,
+} from '@svdecode/strength';
 import { asPromptCompletion, loadDataset } from '../data.js';
 import { drawHistogram } from '../histogram.js';
 import { interruptSignal } from '../interrupt.js';
 import { type BackendChoice, openModel, requirePaired } from '../models.js';
 import type { CommonFlags } from '../options.js';
 import { createProgress } from '../progress.js';
-import {
-  AGGREGATE_FIELD,
-  AGGREGATES,
-  type AggregateName,
-  aggregatesOf,
-  STEERING_FORMAT,
-  toJson,
-  writeSteeringFile,
-} from '../steering-file.js';
 import { strengthReport } from '../strength-report.js';
 
 export interface CalibrateFlags extends CommonFlags {
@@ -43,7 +42,7 @@ export async function calibrateCommand(flags: CalibrateFlags): Promise<void> {
   try {
     const result = await calibrate(adapted, encodeRows(loaded.tokenizer, rows), {
       alpha: flags.alpha,
-      aggregate: AGGREGATE_FIELD[flags.aggregate],
+      aggregate: flags.aggregate,
       guard: flags.guard,
       folds: flags.folds,
       signal,
@@ -74,17 +73,8 @@ export async function calibrateCommand(flags: CalibrateFlags): Promise<void> {
         },
       );
     }
-    const {
-      mean,
-      median,
-      trimmedMean,
-      pooled,
-      optimal,
-      crossValidation,
-      decision,
-      coverage,
-      ...distribution
-    } = summary;
+    const { mean, median, trimmed, pooled, optimal, crossValidation, decision, coverage, ...distribution } =
+      summary;
     const steering = {
       format: STEERING_FORMAT,
       muBar,

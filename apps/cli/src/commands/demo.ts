@@ -9,6 +9,7 @@ import {
   budget as studyBudget,
 } from '@svdecode/experiments';
 import type { Method } from '@svdecode/peft-tfjs';
+import { aggregatesOf, toJson } from '@svdecode/strength';
 import {
   DEMO_TASK,
   type DemoRegime,
@@ -20,7 +21,7 @@ import {
 import { interruptSignal } from '../interrupt.js';
 import type { CommonFlags } from '../options.js';
 import { createProgress, note, type Progress } from '../progress.js';
-import { aggregatesOf, toJson } from '../steering-file.js';
+
 import { decisionLine } from '../strength-report.js';
 
 export interface DemoFlags extends CommonFlags {

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { SvdecodeError } from '@svdecode/core';
 import { startServer } from '@svdecode/demo-server';
+import { checkSteeringMatches, readSteeringFile } from '@svdecode/strength';
 import {
   DEMO_TASK,
   demoPageDefaults,
@@ -11,7 +12,6 @@ import {
 import { type BackendChoice, openModel, requirePaired } from '../models.js';
 import type { CommonFlags } from '../options.js';
 import { note } from '../progress.js';
-import { checkSteeringMatches, readSteeringFile } from '../steering-file.js';
 
 export interface ServeFlags extends CommonFlags {
   model: string;

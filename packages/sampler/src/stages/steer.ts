@@ -3,6 +3,7 @@ import {
   checkAlpha,
   createSteeringBuffers,
   DEFAULT_ALPHA,
+  oneConfidentToken,
   type Steering,
   type SteeringSettings,
   steeringVector,
@@ -48,29 +49,13 @@ export class SteerStage implements SamplerStage {
   /**
    * Whether this step's steered distribution depends on the base model. Not when mu = 0 (the stage
    * is the identity), nor, with lambda = -Infinity, when the confident set {p >= alpha * max p} of
-   * these adapted logits holds one token: the steered distribution is then a point mass on it,
-   * whatever the base model says. The test is the one `steeringVector` makes (float32 exp(a - max)
-   * >= alpha), so lazy and eager decoding choose the same tokens. Logits that would fail the eager
-   * step (NaN, +Infinity, all -Infinity) say yes, so that the eager step reports them.
+   * these adapted logits holds one token (kl-gradient's `oneConfidentToken`, the test
+   * `steeringVector` makes): the steered distribution is then a point mass on it.
    */
   needsBase(adapted: Float32Array): boolean {
     if (this.mu === 0) return false;
     if (this.lambda !== Number.NEGATIVE_INFINITY) return true;
-    let max = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < adapted.length; i++) {
-      const a = adapted[i]!;
-      if (a > max) max = a;
-      else if (Number.isNaN(a)) return true;
-    }
-    if (max === Number.POSITIVE_INFINITY || max === Number.NEGATIVE_INFINITY) return true;
-    // a cheap bound first, then the exact test on the few tokens near the top
-    const floor = max + Math.log(this.alpha) - 1e-3;
-    let confident = 0;
-    for (let i = 0; i < adapted.length; i++) {
-      const a = adapted[i]!;
-      if (a >= floor && Math.fround(Math.exp(a - max)) >= this.alpha && ++confident > 1) return true;
-    }
-    return false;
+    return !oneConfidentToken(adapted, this.alpha);
   }
 
   apply(logits: Float32Array, ctx: SamplerContext): void {

@@ -1,28 +1,21 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { SvdecodeError } from '@svdecode/core';
+import { type Provenance, SvdecodeError } from '@svdecode/core';
 import { writeFileAtomic } from '@svdecode/hf-io';
-import type {
-  CrossValidation,
-  StrengthCoverage,
-  StrengthDecision,
-  StrengthSummary,
-  AggregateName as SummaryAggregate,
-} from '@svdecode/strength';
-import type { Provenance } from './models.js';
+import {
+  AGGREGATES,
+  type AggregateName,
+  type CrossValidation,
+  type StrengthDecision,
+} from './cross-validation.js';
+import type { StrengthCoverage, StrengthSummary } from './estimator.js';
 
+/**
+ * The steering file (`steering.json`): the calibrated strength with what it was calibrated for (the
+ * fingerprints of the base model and the adapter) and how it was decided. `svdecode calibrate`
+ * writes it; `generate`, `eval` and `serve` read it and refuse one made for another model.
+ */
 export const STEERING_FORMAT = 'svdecode-steering/1';
-export const AGGREGATES = ['optimal', 'mean', 'median', 'trimmed', 'pooled'] as const;
-export type AggregateName = (typeof AGGREGATES)[number];
-
-/** The summary field (and @svdecode/strength aggregate) each --aggregate name reads. */
-export const AGGREGATE_FIELD: Record<AggregateName, SummaryAggregate> = {
-  optimal: 'optimal',
-  mean: 'mean',
-  median: 'median',
-  trimmed: 'trimmedMean',
-  pooled: 'pooled',
-};
 
 export interface SteeringFile {
   format: typeof STEERING_FORMAT;
@@ -38,7 +31,7 @@ export interface SteeringFile {
   coverage?: StrengthCoverage;
   distribution: Omit<
     StrengthSummary,
-    'mean' | 'median' | 'trimmedMean' | 'pooled' | 'optimal' | 'crossValidation' | 'decision' | 'coverage'
+    'mean' | 'median' | 'trimmed' | 'pooled' | 'optimal' | 'crossValidation' | 'decision' | 'coverage'
   >;
   base: { path: string; fingerprint: string };
   adapter: { path: string; fingerprint: string };
@@ -56,17 +49,9 @@ export function toJson(value: unknown, indent?: number): string {
   return JSON.stringify(value, encode, indent);
 }
 
-/** Every aggregate's value from a calibration summary, by its --aggregate name. */
+/** Every aggregate's value from a calibration summary. */
 export function aggregatesOf(summary: StrengthSummary): Record<AggregateName, number> {
-  return Object.fromEntries(AGGREGATES.map((a) => [a, summary[AGGREGATE_FIELD[a]]])) as Record<
-    AggregateName,
-    number
-  >;
-}
-
-/** The --aggregate name of a summary aggregate (the inverse of AGGREGATE_FIELD). */
-export function aggregateName(field: SummaryAggregate): AggregateName {
-  return AGGREGATES.find((a) => AGGREGATE_FIELD[a] === field)!;
+  return Object.fromEntries(AGGREGATES.map((a) => [a, summary[a]])) as Record<AggregateName, number>;
 }
 
 export async function writeSteeringFile(path: string, steering: SteeringFile): Promise<void> {
