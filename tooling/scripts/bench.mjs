@@ -217,6 +217,9 @@ for (const [name, figure] of Object.entries(PLOTS)) {
   if (points.length > 0) atomic(join(out, `${name}.svg`), `${plot(points, figure.xLabel)}\n`);
 }
 atomic(join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+// the hand-kept run log survives the rewrite: dated notes live there, not in READMEs
+const runLog = join(out, 'run-log.md');
+if (existsSync(runLog)) lines.push('', readFileSync(runLog, 'utf8').replace(/^# /, '## ').trimEnd(), '');
 atomic(join(out, 'report.md'), lines.join('\n'));
 console.log(
   `\nbench: ${results.entries.length} measurements in ${results.seconds.toFixed(0)} s -> bench/results.json, bench/report.md and its figures`,

@@ -1,6 +1,4 @@
-export { ConcurrencyGate } from './limiter.js';
 export type { GenerateBody, Limits, ScoreBody } from './schemas.js';
-export { DEFAULT_LIMITS } from './schemas.js';
 export type { DemoSetup, ServerOptions } from './server.js';
 export { buildServer } from './server.js';
 export type { StartOptions } from './start.js';

@@ -38,7 +38,7 @@ export async function tfjsModelBackend(attach?: AttachAdapter): Promise<ModelBac
           'BAD_ARGUMENT',
           'the tfjs backend attaches adapters through @svdecode/peft-tfjs',
           {
-            hint: "import '@svdecode/peft-tfjs/register' (instead of '@svdecode/backend-tfjs/register').",
+            hint: 'Import the module @svdecode/peft-tfjs/register instead of @svdecode/backend-tfjs/register: it registers tfjs with PEFT adapters.',
           },
         );
       }

@@ -14,4 +14,4 @@ export type { InitTfjsOptions, TfjsBackendInfo, TfjsBackendName } from './tfjs-b
 export { activeTfjsBackend, initTfjs } from './tfjs-backends.js';
 export { enableGradients } from './training.js';
 export type { LayerWeights, LlamaWeights } from './weights.js';
-export { disposeWeights, loadLlamaWeights } from './weights.js';
+export { loadLlamaWeights } from './weights.js';

@@ -25,7 +25,7 @@ export {
   normaliseAnswer,
   parseTemplateAnswer,
 } from './metrics.js';
-export type { ChoiceScores, EvalOptions, McRowResult, SteerSettings } from './scoring.js';
+export type { ChoiceScores, EvalOptions, McRowResult } from './scoring.js';
 export { evaluateByGeneration, evaluateMultipleChoice, evaluateTruthfulQa, scoreChoices } from './scoring.js';
 export type { GridOptions, GridRow, SteerSetting } from './strength-grid.js';
 export { evaluateChoicesGrid, evaluateOpenEndedGrid } from './strength-grid.js';

@@ -24,9 +24,6 @@ import {
 } from './metrics.js';
 import { fillTemplate, multipleChoiceAnswer, multipleChoicePrompt } from './templates.js';
 
-/** Steering of a scoring pass (kl-gradient's `SteeringSettings`). */
-export type SteerSettings = SteeringSettings;
-
 export interface ChoiceScores {
   /** Summed log-probability of each choice's tokens. */
   sum: number[];
@@ -57,7 +54,7 @@ export async function scoreChoices(
   model: CausalLM | PairedCausalLM,
   prompt: readonly number[],
   choices: readonly (readonly number[])[],
-  steer?: SteerSettings,
+  steer?: SteeringSettings,
 ): Promise<ChoiceScores> {
   if (prompt.length === 0)
     throw new SvdecodeError('BAD_ARGUMENT', 'scoring needs a non-empty prompt (add a BOS token)');
@@ -110,7 +107,7 @@ export interface McRowResult {
 }
 
 export interface EvalOptions {
-  steer?: SteerSettings;
+  steer?: SteeringSettings;
   /** Compare choices by length-normalised log-likelihood (default false: summed, as lm-evaluation-harness). */
   lengthNormalised?: boolean;
   /** Prepended to every prompt (e.g. the BOS id). */

@@ -11,7 +11,6 @@ export { chooseDefaultEstimator, chooseDemoRegime, worthInTraining } from './stu
 export type { EstimatorName } from './study/estimators.js';
 export {
   crossValidatedAccuracy,
-  ESTIMATOR_LABELS,
   ESTIMATORS,
   tunedGuardedStrength,
   tunedStrength,
@@ -21,14 +20,11 @@ export {
   ABLATION,
   BUDGET_NAMES,
   budget,
-  DEFAULT_STUDY_ALPHA,
   ORACLE_GRID,
-  PAPER_LEARNING_RATE,
-  runKey,
   STUDY_BUDGETS,
   studyPlan,
 } from './study/plan.js';
 export type { StudyReport, Verdict } from './study/report.js';
-export { buildStudyReport, demoRegimeOf, PAPER_REPORTED, writeStudyReport } from './study/report.js';
+export { buildStudyReport, writeStudyReport } from './study/report.js';
 export type { EstimatorRecord, SettingResult, StudyRunInput, StudyRunRecord } from './study/run.js';
 export { evaluateStudyBase, runStudyRun } from './study/run.js';

@@ -5,8 +5,6 @@ export {
   hfConfig,
   parseGenerationConfig,
   parseLlamaConfig,
-  SUPPORTED_ARCHITECTURES,
-  SUPPORTED_MODEL_TYPES,
 } from './config.js';
 export { expectedWeights } from './expected-weights.js';
 export { fileExists, readJsonFile } from './json-file.js';
@@ -25,4 +23,4 @@ export { ropeInverseFrequencies, ropeTables } from './rope.js';
 export * from './safetensors/index.js';
 export { replaceDirectory, stageDirectory, stageFile, stagingPath, writeFileAtomic } from './staging.js';
 export { HfTokenizer, loadTokenizer } from './tokenizer.js';
-export { holdsSafetensorsModel, ModelWeights, SHARD_INDEX_FILE, SINGLE_WEIGHTS_FILE } from './weights.js';
+export { holdsSafetensorsModel, ModelWeights } from './weights.js';

@@ -4,12 +4,8 @@
 export * from '@svdecode/peft';
 export { AdaptedModel } from './adapted-model.js';
 export type { Adapter, AdapterContext, AdapterPrefix, AdapterType } from './adapter.js';
-export { ia3Type } from './ia3.js';
 export { createAdapter, loadAdapter, saveAdapter } from './io.js';
-export { loraType } from './lora.js';
-export { linearDeltasOf, mergeAdapter } from './merge.js';
-export { prefixTuningType } from './prefix-tuning.js';
-export { promptTuningType, pTuningType } from './prompt-tuning.js';
+export { mergeAdapter } from './merge.js';
 export { adapterTypes, getAdapterType, registerAdapter } from './registry.js';
 export type { TrainingExample, TrainingProgress, WarmStartOptions, WarmStartResult } from './train.js';
-export { applyAdamW, warmStart } from './train.js';
+export { warmStart } from './train.js';

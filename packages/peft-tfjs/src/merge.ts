@@ -1,22 +1,8 @@
 import { SvdecodeError } from '@svdecode/core';
-import { applyLinearDelta, type LinearDelta, parseLinearModule } from '@svdecode/hf-io';
+import { applyLinearDelta, linearDeltasOf, parseLinearModule } from '@svdecode/hf-io';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { AdaptedModel } from './adapted-model.js';
 import type { Adapter } from './adapter.js';
-
-/** An adapter's linear deltas, or a clear error when it has none (prompt methods). */
-export async function linearDeltasOf(adapter: Adapter): Promise<ReadonlyMap<string, LinearDelta>> {
-  if (!adapter.linearDelta) {
-    throw new SvdecodeError(
-      'BAD_ARGUMENT',
-      `a ${adapter.type} adapter has no linear delta to merge or export`,
-      {
-        hint: 'Merging and ONNX export need an adapter that changes linear weights (LoRA, IA3, or a custom type with linearDelta()); prompt methods change the input.',
-      },
-    );
-  }
-  return adapter.linearDelta();
-}
 
 /**
  * The adapter merged into the base weights, W' = W + delta, for export as a plain model: the merged
@@ -26,7 +12,7 @@ export async function linearDeltasOf(adapter: Adapter): Promise<ReadonlyMap<stri
 export async function mergeAdapter(
   adapted: AdaptedModel,
 ): Promise<Map<string, { shape: [number, number]; data: Float32Array }>> {
-  const deltas = await linearDeltasOf(adapted.adapter);
+  const deltas = await linearDeltasOf(adapted.adapter, 'merging');
   const out = new Map<string, { shape: [number, number]; data: Float32Array }>();
   for (const [module, delta] of deltas) {
     const path = parseLinearModule(module);

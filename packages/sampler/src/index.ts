@@ -23,6 +23,5 @@ export {
   topP,
 } from './stages/filters.js';
 export { DrawSelector, draw, GreedySelector, greedy } from './stages/selectors.js';
-export type { SteerOptions } from './stages/steer.js';
 export { SteerStage, steer } from './stages/steer.js';
 export { GenerationStream } from './stream.js';

@@ -1,9 +1,10 @@
 import { SvdecodeError, type Tokenizer } from '@svdecode/core';
+import type { SteeringSettings } from '@svdecode/kl-gradient';
 import { SamplerChain } from './chain.js';
 import type { SamplerStage, Selector } from './stage.js';
 import { logitBias, minP, repetitionPenalty, temperature, topK, topP } from './stages/filters.js';
 import { draw, greedy } from './stages/selectors.js';
-import { type SteerOptions, SteerStage } from './stages/steer.js';
+import { SteerStage } from './stages/steer.js';
 
 export type Strategy = 'greedy' | 'sample' | 'beam';
 
@@ -13,7 +14,7 @@ export interface GenerateOptions {
   /** greedy (default, as in the paper), sample (seeded draw) or beam search. */
   strategy?: Strategy;
   /** SVDecode steering: `{ mu, alpha = 0.1, lambda = -Infinity }`; off when absent or false. Needs a PairedSession. */
-  steer?: SteerOptions | false;
+  steer?: SteeringSettings | false;
   temperature?: number;
   topK?: number;
   topP?: number;

