@@ -16,6 +16,7 @@ export type {
 } from './registry.js';
 export { BackendRegistry, chooseModelBackend, modelBackends } from './registry.js';
 export type { PairedRowRunner, RowKind, RowRun, RowRunner } from './row-runner.js';
+export type { RowSessionStart } from './row-sessions.js';
 export { LazyPairedRowSession, PairedRowSession, RowSession } from './row-sessions.js';
 export type { TokenizedRow } from './rows.js';
 export { lazyPairSessions, pairSessions } from './session-pairs.js';

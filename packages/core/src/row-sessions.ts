@@ -7,20 +7,32 @@ import { checkTokens } from './validate.js';
 
 const PAIR: readonly RowKind[] = ['base', 'adapted'];
 
+/** Where a session keeps its states: one for rows in lockstep (`joint`), or one per row while split. */
+type Slot = 'joint' | 'base' | 'adapted';
+
+/** Where a new session starts: a state (undefined: nothing decoded yet) after `length` tokens. */
+export interface RowSessionStart<State> {
+  state: State | undefined;
+  length: number;
+}
+
 /**
- * What every session of the machine shares: the runner, the length, disposal and the counting of
- * live sessions. `#take`/`#give` keep a state out of the session while a run owns it, so that a
- * session disposed mid-run frees the run's result instead of a state the runner is using.
+ * What every session of the machine shares: the runner, the length, disposal, the states by slot,
+ * and the counting of live sessions. A state is out of its slot while a run owns it, so that a
+ * session disposed mid-run frees the run's result instead of a state the runner is using, and a
+ * failed run puts it back.
  */
 abstract class MachineSession<State> {
   #length: number;
   #disposed = false;
+  protected slots: Partial<Record<Slot, State>> = {};
 
   constructor(
     protected readonly runner: RowRunner<State>,
-    length: number,
+    start: RowSessionStart<State> | undefined,
   ) {
-    this.#length = length;
+    this.#length = start?.length ?? 0;
+    if (start?.state !== undefined) this.slots.joint = start.state;
     runner.liveSessions++;
   }
 
@@ -45,26 +57,28 @@ abstract class MachineSession<State> {
     if (tokens) checkTokens(tokens, this.runner.vocabSize); // before any row moves
   }
 
-  /** A run that owns `state` while in flight: `restore` puts it back if the run throws. */
-  protected async run(
+  /** One run of `rows` from the state in `slot`, `past` tokens in; the new state goes back there. */
+  protected async runSlot(
+    slot: Slot,
     rows: readonly RowKind[],
-    state: State | undefined,
     past: number,
     tokens: number[],
-    restore: (state: State | undefined) => void,
   ): Promise<RowRun<State>> {
+    const state = this.slots[slot];
+    delete this.slots[slot];
     let out: RowRun<State>;
     try {
       out = await this.runner.run(rows, state, past, tokens);
     } catch (error) {
       if (this.#disposed) this.free(state);
-      else restore(state);
+      else if (state !== undefined) this.slots[slot] = state;
       throw error;
     }
     if (this.#disposed) {
       this.free(out.state);
       throw new SvdecodeError('SESSION_DISPOSED', 'session disposed during a step');
     }
+    this.slots[slot] = out.state;
     return out;
   }
 
@@ -72,69 +86,54 @@ abstract class MachineSession<State> {
     if (state !== undefined) this.runner.dispose(state);
   }
 
-  protected copy(state: State | undefined): State | undefined {
-    return state === undefined ? undefined : this.runner.fork(state);
+  /** Independent copies of every state, for a fork. */
+  protected copySlots(): Partial<Record<Slot, State>> {
+    const copy: Partial<Record<Slot, State>> = {};
+    for (const [slot, state] of Object.entries(this.slots) as [Slot, State][])
+      copy[slot] = this.runner.fork(state);
+    return copy;
   }
-
-  /** Frees the session's states; called once. */
-  protected abstract release(): void;
 
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    this.release();
+    for (const state of Object.values(this.slots)) this.free(state as State);
+    this.slots = {};
     this.runner.liveSessions--;
   }
 }
 
 /** Rows decoding the same tokens in lockstep with one state. */
 abstract class LockstepSession<State> extends MachineSession<State> {
-  #state: State | undefined;
-
-  constructor(
-    runner: RowRunner<State>,
-    protected readonly rows: readonly RowKind[],
-    start?: { state: State | undefined; length: number },
-  ) {
-    super(runner, start?.length ?? 0);
-    this.#state = start?.state;
-  }
-
-  protected async step(tokens: ArrayLike<number>): Promise<RowRun<State>> {
+  protected async step(rows: readonly RowKind[], tokens: ArrayLike<number>): Promise<RowRun<State>> {
     this.check('append', tokens);
-    const state = this.#state;
-    this.#state = undefined;
-    const out = await this.run(this.rows, state, this.length, Array.from(tokens), (s) => {
-      this.#state = s;
-    });
-    this.#state = out.state;
+    const out = await this.runSlot('joint', rows, this.length, Array.from(tokens));
     this.advance(tokens.length);
     return out;
   }
 
-  protected forkStart(): { state: State | undefined; length: number } {
+  protected forkStart(): RowSessionStart<State> {
     this.check('fork');
-    return { state: this.copy(this.#state), length: this.length };
-  }
-
-  protected release(): void {
-    this.free(this.#state);
-    this.#state = undefined;
+    return { state: this.copySlots().joint, length: this.length };
   }
 }
 
 /** One row (a plain model, or one side of a pair) as a `DecodeSession`. */
 export class RowSession<State> extends LockstepSession<State> implements DecodeSession {
-  constructor(runner: RowRunner<State>, row: RowKind, start?: { state: State | undefined; length: number }) {
-    super(runner, [row], start);
+  constructor(
+    runner: RowRunner<State>,
+    private readonly row: RowKind,
+    start?: RowSessionStart<State>,
+  ) {
+    super(runner, start);
   }
 
   async append(tokens: ArrayLike<number>): Promise<Float32Array> {
-    return (await this.step(tokens)).logits(0);
+    return (await this.step([this.row], tokens)).logits(0);
   }
 
   fork(): RowSession<State> {
-    return new RowSession(this.runner, this.rows[0]!, this.forkStart());
+    return new RowSession(this.runner, this.row, this.forkStart());
   }
 }
 
@@ -142,13 +141,13 @@ export class RowSession<State> extends LockstepSession<State> implements DecodeS
 export class PairedRowSession<State> extends LockstepSession<State> implements PairedSession {
   constructor(
     private readonly pair: PairedRowRunner<State>,
-    start?: { state: State | undefined; length: number },
+    start?: RowSessionStart<State>,
   ) {
-    super(pair, PAIR, start);
+    super(pair, start);
   }
 
   async append(tokens: ArrayLike<number>): Promise<PairedLogits> {
-    const out = await this.step(tokens);
+    const out = await this.step(PAIR, tokens);
     return { base: out.logits(0), adapted: out.logits(1) };
   }
 
@@ -163,19 +162,15 @@ export class PairedRowSession<State> extends LockstepSession<State> implements P
  * adapted-only step and joins again on the first eager step with nothing pending.
  */
 export class LazyPairedRowSession<State> extends MachineSession<State> implements LazyPairedSession {
-  #joint: State | undefined;
-  #base: State | undefined;
-  #adapted: State | undefined;
   #split = false;
   #pending: number[] = [];
   #lastBase: Float32Array | undefined;
 
   constructor(
     private readonly pair: PairedRowRunner<State>,
-    start?: { state: State | undefined; length: number },
+    start?: RowSessionStart<State>,
   ) {
-    super(pair, start?.length ?? 0);
-    this.#joint = start?.state;
+    super(pair, start);
   }
 
   get costs(): LazyBaseCosts {
@@ -187,24 +182,11 @@ export class LazyPairedRowSession<State> extends MachineSession<State> implement
   }
 
   async #runBase(tokens: number[]): Promise<Float32Array> {
-    const state = this.#base;
-    this.#base = undefined;
-    const past = this.length - this.#pending.length;
-    const out = await this.run(['base'], state, past, tokens, (s) => {
-      this.#base = s;
-    });
-    this.#base = out.state;
-    return out.logits(0);
+    return (await this.runSlot('base', ['base'], this.length - this.#pending.length, tokens)).logits(0);
   }
 
   async #runAdapted(tokens: number[]): Promise<Float32Array> {
-    const state = this.#adapted;
-    this.#adapted = undefined;
-    const out = await this.run(['adapted'], state, this.length, tokens, (s) => {
-      this.#adapted = s;
-    });
-    this.#adapted = out.state;
-    return out.logits(0);
+    return (await this.runSlot('adapted', ['adapted'], this.length, tokens)).logits(0);
   }
 
   async append(tokens: ArrayLike<number>): Promise<PairedLogits> {
@@ -222,12 +204,7 @@ export class LazyPairedRowSession<State> extends MachineSession<State> implement
       return { base, adapted };
     }
     if (this.#split) this.#join();
-    const state = this.#joint;
-    this.#joint = undefined;
-    const out = await this.run(PAIR, state, this.length, ids, (s) => {
-      this.#joint = s;
-    });
-    this.#joint = out.state;
+    const out = await this.runSlot('joint', PAIR, this.length, ids);
     this.advance(ids.length);
     this.#lastBase = out.logits(0);
     return { base: this.#lastBase, adapted: out.logits(1) };
@@ -237,8 +214,9 @@ export class LazyPairedRowSession<State> extends MachineSession<State> implement
     this.check('appendAdapted', tokens);
     const ids = Array.from(tokens);
     if (!this.#split) {
-      if (this.#joint !== undefined) [this.#base, this.#adapted] = this.pair.split(this.#joint);
-      this.#joint = undefined;
+      const { joint } = this.slots;
+      delete this.slots.joint;
+      if (joint !== undefined) [this.slots.base, this.slots.adapted] = this.pair.split(joint);
       this.#split = true;
     }
     const adapted = await this.#runAdapted(ids);
@@ -255,34 +233,25 @@ export class LazyPairedRowSession<State> extends MachineSession<State> implement
         throw new SvdecodeError('BAD_ARGUMENT', 'catchUpBase() before any token was appended');
       return this.#lastBase;
     }
-    const base = await this.#runBase(this.#pending);
+    this.#lastBase = await this.#runBase(this.#pending);
     this.#pending = [];
-    this.#lastBase = base;
-    return base;
+    return this.#lastBase;
   }
 
-  /** Both rows are at the same length here (nothing pending); before any run both are undefined. */
+  /** Both rows are at the same length here (nothing pending); before any run neither has a state. */
   #join(): void {
-    if (this.#base !== undefined && this.#adapted !== undefined)
-      this.#joint = this.pair.join(this.#base, this.#adapted);
-    else this.#joint = undefined;
-    this.#base = this.#adapted = undefined;
+    const { base, adapted } = this.slots;
+    this.slots = base !== undefined && adapted !== undefined ? { joint: this.pair.join(base, adapted) } : {};
     this.#split = false;
   }
 
   fork(): LazyPairedRowSession<State> {
     this.check('fork');
-    const copy = new LazyPairedRowSession(this.pair, { state: this.copy(this.#joint), length: this.length });
-    copy.#base = this.copy(this.#base);
-    copy.#adapted = this.copy(this.#adapted);
+    const copy = new LazyPairedRowSession(this.pair, { state: undefined, length: this.length });
+    copy.slots = this.copySlots();
     copy.#split = this.#split;
     copy.#pending = [...this.#pending];
     copy.#lastBase = this.#lastBase;
     return copy;
-  }
-
-  protected release(): void {
-    for (const state of [this.#joint, this.#base, this.#adapted]) this.free(state);
-    this.#joint = this.#base = this.#adapted = undefined;
   }
 }
