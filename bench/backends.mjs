@@ -128,10 +128,7 @@ function recordRatios(label, tps) {
 try {
   const { model, tokenizer } = await loadTiny();
   const adapted = await loadAdapter(model, TINY_DEMO_ADAPTER_DIR, { tokenizer });
-  const prompt = [
-    1,
-    ...tokenizer.encode('Q: What is the capital of Chile?\nA:', { addSpecialTokens: false }),
-  ];
+  const prompt = tokenizer.encode('Q: What is the capital of Chile?\nA:');
   const label = 'embedded model (3.43M)';
   recordRatios(
     label,

@@ -56,7 +56,7 @@ const steer = { steer: { mu: 0.5 } };
 // answer, then whatever the model writes next), as task prompts look; every call decodes them all
 const questions = (await loadPromptCompletionJsonl(taskFile('capitals-open', 'calibration')))
   .slice(0, 8)
-  .map((row) => [1, ...tokenizer.encode(row.prompt, { addSpecialTokens: false })]);
+  .map((row) => tokenizer.encode(row.prompt));
 const skipShares = {};
 const decodeAll =
   (name, makeSession, extra = {}, maxNewTokens = NEW) =>

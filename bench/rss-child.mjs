@@ -8,7 +8,7 @@ process.env.SVDECODE_QUIET = '1';
 const steered = process.argv[2] === 'steered';
 const { model, tokenizer } = await loadTiny();
 const adapted = await loadAdapter(model, TINY_DEMO_ADAPTER_DIR, { tokenizer });
-const prompt = [1, ...tokenizer.encode('The capital of Georgia is', { addSpecialTokens: false })];
+const prompt = tokenizer.encode('The capital of Georgia is');
 for (let i = 0; i < 4; i++) {
   await generateAll(steered ? adapted.createPairedSession() : adapted.createSession(), prompt, {
     maxNewTokens: 64,

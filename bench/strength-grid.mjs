@@ -19,13 +19,11 @@ console.log(`strength-grid benchmark — ${machine()}\n`);
 // multiple-choice rows with their choices (timing only: no accuracy is read or reported)
 const rows = (await loadMultipleChoiceJsonl(taskFile('wordnet', 'test'))).slice(0, ROWS);
 const settings = [...ORACLE_GRID, -0.6, 0.4, 1.2, -2.5, 0.1, -0.1].map((mu) => ({ mu, alpha: 0.1 }));
-const prefix = [tokenizer.bosTokenId];
 
 const candidates = {
-  [`grid of ${settings.length} strengths`]: () =>
-    evaluateChoicesGrid(adapted, tokenizer, rows, settings, { prefix }),
+  [`grid of ${settings.length} strengths`]: () => evaluateChoicesGrid(adapted, tokenizer, rows, settings),
   'one strength (evaluateChoices)': () =>
-    evaluateChoices({ model: adapted, steer: { mu: 0.5, alpha: 0.1 } }, tokenizer, rows, { prefix }),
+    evaluateChoices({ model: adapted, steer: { mu: 0.5, alpha: 0.1 } }, tokenizer, rows),
 };
 const times = Object.fromEntries(Object.keys(candidates).map((k) => [k, []]));
 for (let r = 0; r < ROUNDS; r++)

@@ -73,12 +73,9 @@ describe('llama.cpp against the tfjs forward (embedded model)', () => {
       'Please answer the following question with true or false',
       'Paris is the capital of',
     ];
-    prompts = Array.from({ length: 20 }, (_, i) => [
-      1,
-      ...tiny.tokenizer.encode(`${texts[i % texts.length]}${' x'.repeat(Math.floor(i / texts.length))}`, {
-        addSpecialTokens: false,
-      }),
-    ]);
+    prompts = Array.from({ length: 20 }, (_, i) =>
+      tiny.tokenizer.encode(`${texts[i % texts.length]}${' x'.repeat(Math.floor(i / texts.length))}`),
+    );
   }, 60_000);
   afterAll(() => {
     adapted.dispose();

@@ -9,6 +9,7 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readmeFailures, runExamples } from './examples.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -103,7 +104,7 @@ function installedClosure(project, name) {
   return [...seen].map((dir) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name);
 }
 
-const failures = [];
+const failures = [...readmeFailures(root)];
 const work = mkdtempSync(join(tmpdir(), 'svdecode-pack-check-'));
 try {
   const packages = publishable();
@@ -208,6 +209,9 @@ try {
   } catch (error) {
     failures.push(`type check failed:\n${error.stdout || ''}${error.stderr || error.message}`);
   }
+
+  // The README examples run as written against the installed tarballs (examples.mjs).
+  failures.push(...runExamples(root, project, (cmd, args, cwd) => run(cmd, args, cwd), tsc));
 } finally {
   if (!keep) rmSync(work, { recursive: true, force: true });
   else console.log(`kept ${work}`);

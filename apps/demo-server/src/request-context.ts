@@ -19,7 +19,8 @@ export interface RequestContext {
 export function requestContext(setup: DemoSetup, limits: Limits, gate: ConcurrencyGate): RequestContext {
   const tokenizer: Tokenizer = setup.tokenizer;
   const encodePrompt = (prompt: string): number[] => {
-    const ids = tokenizer.encode(prompt, { addSpecialTokens: false });
+    // the tokenizer's own rule puts BOS first where the model expects it
+    const ids = tokenizer.encode(prompt);
     if (ids.length > limits.maxPromptTokens)
       throw new HttpError(
         400,
@@ -27,7 +28,7 @@ export function requestContext(setup: DemoSetup, limits: Limits, gate: Concurren
         `prompt: ${ids.length} tokens, at most ${limits.maxPromptTokens}`,
         'prompt',
       );
-    return tokenizer.bosTokenId === undefined ? ids : [tokenizer.bosTokenId, ...ids];
+    return ids;
   };
   const steerOf = (body: { steer?: boolean; mu?: number; alpha?: number }) => {
     if (body.steer === false) return undefined;

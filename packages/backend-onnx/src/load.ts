@@ -1,6 +1,6 @@
 import { basename, join, resolve } from 'node:path';
 import { SvdecodeError } from '@svdecode/core';
-import { fileExists, loadTokenizer, readJsonFile } from '@svdecode/hf-io';
+import { fileExists, holdsSafetensorsModel, loadTokenizer, readJsonFile } from '@svdecode/hf-io';
 import * as ort from 'onnxruntime-node';
 import { availableDtypes, findOnnxGraph, ONNX_DTYPES, type OnnxDtype } from './graph-files.js';
 import { OnnxCausalLM } from './onnx-model.js';
@@ -63,6 +63,9 @@ export async function loadOnnxModel(dir: string, options: LoadOnnxOptions = {}):
       'FILE_NOT_FOUND',
       `${root}: no onnx/model.onnx (or onnx/decoder_model_merged.onnx) — not an Optimum decoder`,
       {
+        hint: (await holdsSafetensorsModel(root))
+          ? 'This is a safetensors model directory: load it with the tfjs backend, or export it first (svdecode export-onnx --model <dir> --out <dir>, or exportOnnx of @svdecode/onnx-export).'
+          : 'Pass a directory with an ONNX decoder graph in onnx/ (an Optimum or onnx-community export, or one svdecode export-onnx wrote).',
         details: { dir: root, file: 'onnx/model.onnx' },
       },
     );

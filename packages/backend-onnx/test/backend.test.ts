@@ -2,7 +2,7 @@
 // and without the KV cache, plain and paired), the core contracts, registry selection, clear errors.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chooseModelBackend, isPaired, modelBackends } from '@svdecode/core';
+import { chooseModelBackend, ERROR_CODES, isPaired, modelBackends } from '@svdecode/core';
 import { describeCausalLMConformance, describePairedCausalLMConformance } from '@svdecode/core/test';
 import { DataType, GraphBuilder } from '@svdecode/onnx-export';
 import { HF_DIR } from '@svdecode/testkit';
@@ -102,9 +102,10 @@ describe('paired exports', () => {
       { adapter: promptTuning },
       { paired: true },
     ]) {
-      await expect(exportOnnx(source, join(await tempDir(), 'x'), options)).rejects.toMatchObject({
-        code: 'BAD_ARGUMENT',
-      });
+      const error = await exportOnnx(source, join(await tempDir(), 'x'), options).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'BAD_ARGUMENT' });
+      // each case says what to pass, never the generic "check the value" hint
+      expect((error as { hint: string }).hint).not.toBe(ERROR_CODES.BAD_ARGUMENT.hint);
     }
   });
 });
@@ -124,6 +125,12 @@ describePairedCausalLMConformance('ONNX paired export of a LoRA adapter', async 
 });
 
 describe('clear errors', () => {
+  it('a safetensors directory is told to load on tfjs or to export first (not the generic hint)', async () => {
+    const error = await loadOnnxModel(join(HF_DIR, 'llama-gqa')).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'FILE_NOT_FOUND', hint: expect.stringContaining('export') });
+    expect((error as { hint: string }).hint).not.toBe(ERROR_CODES.FILE_NOT_FOUND.hint);
+  });
+
   it('names what is missing from a directory that is not an Optimum decoder', async () => {
     const dir = await tempDir();
     await expect(loadOnnxModel(dir)).rejects.toMatchObject({

@@ -20,11 +20,34 @@ const ENGINE: Record<TfjsBackendName, string> = {
   cpu: 'cpu',
 };
 
+const PROCESS_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
+
+/**
+ * Runs `start` and removes the process-wide error listeners it added. The wasm backend's Emscripten
+ * module installs `uncaughtException` / `unhandledRejection` listeners that rethrow: any later
+ * uncaught error of the host program, ours or not, then exits with code 7 under a tfjs header. A
+ * library leaves the host's error handling alone (Node's own message and exit code 1).
+ */
+async function leavingProcessHandlers<T>(start: () => Promise<T>): Promise<T> {
+  const listeners = () => PROCESS_EVENTS.map((event) => process.listeners(event as 'uncaughtException'));
+  const before = listeners().map((l) => new Set<unknown>(l));
+  try {
+    return await start();
+  } finally {
+    listeners().forEach((now, i) => {
+      const event = PROCESS_EVENTS[i] as 'uncaughtException';
+      for (const listener of now) if (!before[i]!.has(listener)) process.removeListener(event, listener);
+    });
+  }
+}
+
 async function useEngine(name: TfjsBackendName, load: () => Promise<unknown>): Promise<TfjsBackendName> {
-  await load();
-  if (!(await tf.setBackend(ENGINE[name]))) throw new Error(`tf.setBackend('${ENGINE[name]}') failed`);
-  await tf.ready();
-  return name;
+  return leavingProcessHandlers(async () => {
+    await load();
+    if (!(await tf.setBackend(ENGINE[name]))) throw new Error(`tf.setBackend('${ENGINE[name]}') failed`);
+    await tf.ready();
+    return name;
+  });
 }
 
 // Dynamic imports through a variable: the native accelerators are optional peers that bundlers and

@@ -110,8 +110,6 @@ export interface EvalOptions {
   steer?: SteeringSettings;
   /** Compare choices by length-normalised log-likelihood (default false: summed, as lm-evaluation-harness). */
   lengthNormalised?: boolean;
-  /** Prepended to every prompt (e.g. the BOS id). */
-  prefix?: number[];
 }
 
 /**
@@ -132,7 +130,8 @@ export async function evaluateMultipleChoice(
     const completions = row.template
       ? row.choices.map((c) => ` ${c}`)
       : row.choices.map((_, k) => multipleChoiceAnswer(k));
-    const promptIds = [...(options.prefix ?? []), ...tokenizer.encode(prompt, { addSpecialTokens: false })];
+    // the tokenizer's own rule puts BOS first where the model expects it
+    const promptIds = tokenizer.encode(prompt);
     const scores = await scoreChoices(
       model,
       promptIds,
@@ -165,10 +164,7 @@ export async function evaluateTruthfulQa(
 }> {
   const rows = [];
   for (const item of items) {
-    const prompt = [
-      ...(options.prefix ?? []),
-      ...tokenizer.encode(`Q: ${item.question}\nA:`, { addSpecialTokens: false }),
-    ];
+    const prompt = tokenizer.encode(`Q: ${item.question}\nA:`);
     const score = async (list: { choices: string[]; labels: number[] }): Promise<ScoredQuestion> => {
       const s = await scoreChoices(
         model,
@@ -205,7 +201,7 @@ export async function evaluateByGeneration(
   makeSession: () => Parameters<typeof generateAll>[0],
   tokenizer: Tokenizer,
   rows: readonly MultipleChoiceRow[],
-  options: Omit<GenerateOptions, 'tokenizer'> & { prefix?: number[]; maxNewTokens?: number } = {},
+  options: Omit<GenerateOptions, 'tokenizer'> & { maxNewTokens?: number } = {},
 ): Promise<{
   accuracy: number;
   rows: Array<{ question: string; generated: string; predicted: number; isCorrect: boolean }>;
@@ -215,7 +211,7 @@ export async function evaluateByGeneration(
     const prompt = row.template
       ? fillTemplate(row.template, row.question, row.choices)
       : multipleChoicePrompt(row.question, row.choices);
-    const ids = [...(options.prefix ?? []), ...tokenizer.encode(prompt, { addSpecialTokens: false })];
+    const ids = tokenizer.encode(prompt);
     const result = await generateAll(makeSession(), ids, { maxNewTokens: 4, ...options, tokenizer });
     const generated = result.text ?? '';
     const predicted = row.template

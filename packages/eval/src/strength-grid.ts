@@ -24,8 +24,6 @@ export type SteerSetting = SteeringSettings & { alpha: number };
  * `evaluateOpenEnded` decode with `steer: setting` (tested), at a fraction of the cost.
  */
 export interface GridOptions {
-  /** Token ids before every prompt (typically BOS). */
-  prefix?: readonly number[];
   /** Generation limit per row (multiple choice: 8, open-ended: 12, as `evaluateChoices`). */
   maxNewTokens?: number;
   /** Generation stops at these strings (default: the end of the line). */
@@ -290,7 +288,7 @@ export async function evaluateChoicesGrid(
     const prompt = row.template
       ? fillTemplate(row.template, row.question, row.choices)
       : multipleChoicePrompt(row.question, row.choices);
-    const ids = [...(options.prefix ?? []), ...tokenizer.encode(prompt, { addSpecialTokens: false })];
+    const ids = tokenizer.encode(prompt);
     const session = model.createPairedSession();
     const first = copy(await session.append(ids));
     let logLikelihoods: number[][] | undefined;
@@ -341,7 +339,7 @@ export async function evaluateOpenEndedGrid(
   checkSettings(settings);
   const out: GridRow[] = [];
   for (const row of rows) {
-    const ids = [...(options.prefix ?? []), ...tokenizer.encode(row.prompt, { addSpecialTokens: false })];
+    const ids = tokenizer.encode(row.prompt);
     const session = model.createPairedSession();
     const first = copy(await session.append(ids));
     const generated = await greedyAll(

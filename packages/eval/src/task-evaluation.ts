@@ -34,8 +34,6 @@ export interface SplitMetrics {
 }
 
 export interface SplitEvaluationOptions {
-  /** Token ids before every prompt (typically BOS). */
-  prefix?: readonly number[];
   /** Generation limit per row (multiple choice: 8, open-ended: 12). */
   maxNewTokens?: number;
   /** Generation stops at these strings (default: the end of the line). */
@@ -55,18 +53,13 @@ export async function evaluateChoices(
   rows: readonly MultipleChoiceRow[],
   options: SplitEvaluationOptions = {},
 ): Promise<SplitMetrics> {
-  const prefix = [...(options.prefix ?? [])];
   const generated = await evaluateByGeneration(sessionFactory(subject), tokenizer, rows, {
-    prefix,
     maxNewTokens: options.maxNewTokens ?? 8,
     eosTokenIds: tokenizer.eosTokenIds,
     stopStrings: options.stopStrings ?? ['\n'],
     steer: subject.steer ?? false,
   });
-  const likelihood = await evaluateMultipleChoice(subject.model, tokenizer, rows, {
-    prefix,
-    steer: subject.steer,
-  });
+  const likelihood = await evaluateMultipleChoice(subject.model, tokenizer, rows, { steer: subject.steer });
   return {
     accuracy: generated.accuracy,
     likelihoodAccuracy: likelihood.accuracy,
@@ -89,7 +82,7 @@ export async function evaluateOpenEnded(
   const outcomes: RowOutcome[] = [];
   const makeSession = sessionFactory(subject);
   for (const row of rows) {
-    const ids = [...(options.prefix ?? []), ...tokenizer.encode(row.prompt, { addSpecialTokens: false })];
+    const ids = tokenizer.encode(row.prompt);
     const result = await generateAll(makeSession(), ids, {
       maxNewTokens: options.maxNewTokens ?? 12,
       eosTokenIds: tokenizer.eosTokenIds,
@@ -108,15 +101,18 @@ export async function evaluateOpenEnded(
   return { accuracy: outcomes.filter((o) => o.isCorrect).length / outcomes.length, rows: outcomes };
 }
 
-/** Prompt/completion text rows as token ids: BOS before the prompt, EOS after the completion. */
+/**
+ * Prompt/completion text rows as token ids: the prompt as the tokenizer encodes text (`encode(prompt)`:
+ * BOS first where its post-processor says so, as generation and evaluation encode prompts), the
+ * completion as bare text with EOS after it.
+ */
 export function encodeRows(
   tokenizer: Tokenizer,
   rows: readonly { prompt: string; completion: string }[],
 ): TokenizedRow[] {
-  const bos = tokenizer.bosTokenId === undefined ? [] : [tokenizer.bosTokenId];
   const eos = tokenizer.eosTokenIds.slice(0, 1);
   return rows.map((r) => ({
-    prompt: [...bos, ...tokenizer.encode(r.prompt, { addSpecialTokens: false })],
+    prompt: tokenizer.encode(r.prompt),
     completion: [...tokenizer.encode(r.completion, { addSpecialTokens: false }), ...eos],
   }));
 }

@@ -6,13 +6,16 @@ import { HF_DIR } from '@svdecode/testkit';
 
 process.env.SVDECODE_QUIET = '1';
 
-/** One character per token, inside the fixture model's 96-token vocabulary. */
+/** One character per token, inside the fixture model's 96-token vocabulary; `encode` puts BOS first unless told not to, as Llama tokenizers do. */
 export const charTokenizer: Tokenizer = {
   vocabSize: 96,
   bosTokenId: 1,
   eosTokenIds: [2],
   padTokenId: undefined,
-  encode: (text) => Array.from(text, (c) => (c.charCodeAt(0) % 90) + 3),
+  encode: (text, options) => [
+    ...(options?.addSpecialTokens === false ? [] : [1]),
+    ...Array.from(text, (c) => (c.charCodeAt(0) % 90) + 3),
+  ],
   decode: (ids) => Array.from(ids, (id) => String.fromCharCode(id + 87)).join(''),
   tokenToId: () => undefined,
   idToToken: () => undefined,

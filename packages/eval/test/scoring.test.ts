@@ -69,14 +69,13 @@ describe('choice log-likelihoods on a real model', () => {
       { question: 'Capital of France?', choices: ['Paris', 'Rome'], correct: [0] },
       { question: 'Two plus two?', choices: ['three', 'four', 'five'], correct: [1] },
     ];
-    const plain = await evaluateMultipleChoice(adapted, tokenizer, rows, { prefix: [1] });
+    const plain = await evaluateMultipleChoice(adapted, tokenizer, rows);
     expect(plain.rows).toHaveLength(2);
     for (const r of plain.rows) {
       expect(r.probabilities.reduce((x, y) => x + y, 0)).toBeCloseTo(1, 10);
       expect(r.isCorrect).toBe(r.correct.includes(r.predicted));
     }
     const steered = await evaluateMultipleChoice(adapted, tokenizer, rows, {
-      prefix: [1],
       steer: { mu: -2 },
     });
     expect(steered.rows[0]!.logLikelihoods).not.toEqual(plain.rows[0]!.logLikelihoods);
@@ -89,7 +88,6 @@ describe('choice log-likelihoods on a real model', () => {
     ]);
     expect(Object.keys(tqa.metrics)).toHaveLength(8);
     const generated = await evaluateByGeneration(() => adapted.createSession(), tokenizer, rows, {
-      prefix: [1],
       maxNewTokens: 3,
     });
     expect(generated.rows.every((r) => r.generated.length > 0)).toBe(true);

@@ -54,12 +54,11 @@ describe('many strengths at once on a real model (fixture Llama + LoRA)', () => 
   it('open-ended: every setting decodes the sampler greedy tokens, sharing forwards', async () => {
     const rows = ['abc', 'hello', 'q: 2+2?'].map((prompt) => ({ prompt, completion: ' x' }));
     const grid = await evaluateOpenEndedGrid(adapted, tokenizer, rows, settings, {
-      prefix: [1],
       maxNewTokens: 6,
     });
     let distinct = 0;
     for (const [i, row] of rows.entries()) {
-      const ids = [1, ...tokenizer.encode(row.prompt)];
+      const ids = tokenizer.encode(row.prompt);
       for (const [k, setting] of settings.entries())
         expect(grid[i]!.generated[k], `row ${i} setting ${k}`).toBe(await sampled(ids, setting, 6));
       distinct += new Set(grid[i]!.generated).size;
@@ -83,10 +82,10 @@ describe('many strengths at once on a real model (fixture Llama + LoRA)', () => 
         template: 'Q {question}\nA1: ab\nA2: c\nthe answer is',
       },
     ];
-    const grid = await evaluateChoicesGrid(adapted, tokenizer, rows, settings, { prefix: [1] });
+    const grid = await evaluateChoicesGrid(adapted, tokenizer, rows, settings);
     for (const [i, row] of rows.entries()) {
-      const prompt = [1, ...tokenizer.encode(fillTemplate(row.template, row.question, row.choices))];
-      const choices = row.choices.map((c) => tokenizer.encode(` ${c}`));
+      const prompt = tokenizer.encode(fillTemplate(row.template, row.question, row.choices));
+      const choices = row.choices.map((c) => tokenizer.encode(` ${c}`, { addSpecialTokens: false }));
       expect(grid[i]!.labels).toEqual(row.correct);
       for (const [k, setting] of settings.entries()) {
         expect(grid[i]!.generated[k]).toBe(await sampled(prompt, setting, 8));
@@ -103,9 +102,7 @@ describe('many strengths at once on a real model (fixture Llama + LoRA)', () => 
       { model: adapted, steer: { mu: -4, alpha: 0.1 } },
       tokenizer,
       rows,
-      {
-        prefix: [1],
-      },
+      {},
     );
     expect(steered.rows.map((r) => r.isCorrect)).toEqual(grid.map((g) => g.correct[0]));
   });

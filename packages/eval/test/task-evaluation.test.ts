@@ -18,7 +18,7 @@ afterAll(() => {
 });
 
 async function greedyText(prompt: string, maxNewTokens: number): Promise<string> {
-  const ids = [1, ...tokenizer.encode(prompt)];
+  const ids = tokenizer.encode(prompt);
   const r = await generateAll(adapted.createSession(), ids, { maxNewTokens, tokenizer, stopStrings: ['\n'] });
   return r.text ?? '';
 }
@@ -30,13 +30,12 @@ describe('split evaluation on a real model (fixture Llama + LoRA)', () => {
       { prompt: 'abc', completion: ` ${said.trim()}` },
       { prompt: 'abc', completion: ' certainly not this' },
     ];
-    const m = await evaluateOpenEnded({ model: adapted }, tokenizer, rows, { prefix: [1], maxNewTokens: 3 });
+    const m = await evaluateOpenEnded({ model: adapted }, tokenizer, rows, { maxNewTokens: 3 });
     expect(m.rows.map((r) => r.generated)).toEqual([said, said]);
     expect(m.rows.map((r) => r.isCorrect)).toEqual([said.trim() !== '', false]);
     expect(m.accuracy).toBe(m.rows.filter((r) => r.isCorrect).length / 2);
     expect(m.rows[1]!.answer).toBe('certainly not this');
     const short = await evaluateOpenEnded({ model: adapted }, tokenizer, rows, {
-      prefix: [1],
       maxNewTokens: 1,
     });
     expect(short.rows[0]!.generated.length).toBeLessThanOrEqual(1);
@@ -57,25 +56,30 @@ describe('split evaluation on a real model (fixture Llama + LoRA)', () => {
         template: 'Q {question}\nA1: ab\nA2: cd\nthe answer is',
       },
     ];
-    const plain = await evaluateChoices({ model: adapted }, tokenizer, rows, { prefix: [1] });
+    const plain = await evaluateChoices({ model: adapted }, tokenizer, rows);
     expect(plain.likelihoodAccuracy).toBeGreaterThanOrEqual(0);
     expect(plain.rows.map((r) => r.answer)).toEqual(['xy', 'cd']);
-    const steered = await evaluateChoices({ model: adapted, steer: { mu: 0, alpha: 0.1 } }, tokenizer, rows, {
-      prefix: [1],
-    });
+    const steered = await evaluateChoices(
+      { model: adapted, steer: { mu: 0, alpha: 0.1 } },
+      tokenizer,
+      rows,
+      {},
+    );
     expect(steered.rows.map((r) => r.generated)).toEqual(plain.rows.map((r) => r.generated));
     expect(steered.likelihoodAccuracy).toBe(plain.likelihoodAccuracy);
   });
 });
 
 describe('encodeRows', () => {
-  it('puts BOS before the prompt and one EOS after the completion', () => {
+  it('encodes the prompt as the tokenizer encodes text (BOS by its rule) and puts one EOS after the bare completion', () => {
     const [row] = encodeRows(tokenizer, [{ prompt: 'ab', completion: ' c' }]);
     expect(row).toEqual({
-      prompt: [1, ...tokenizer.encode('ab')],
-      completion: [...tokenizer.encode(' c'), 2],
+      prompt: tokenizer.encode('ab'),
+      completion: [...tokenizer.encode(' c', { addSpecialTokens: false }), 2],
     });
-    const noBos = encodeRows({ ...tokenizer, bosTokenId: undefined }, [{ prompt: 'ab', completion: 'c' }]);
-    expect(noBos[0]!.prompt).toEqual(tokenizer.encode('ab'));
+    expect(row!.prompt[0]).toBe(tokenizer.bosTokenId);
+    // a tokenizer that adds no BOS (Qwen2's) gets none: there is no second rule
+    const bare = { ...tokenizer, encode: (t: string) => tokenizer.encode(t, { addSpecialTokens: false }) };
+    expect(encodeRows(bare, [{ prompt: 'ab', completion: 'c' }])[0]!.prompt).toEqual(bare.encode('ab'));
   });
 });

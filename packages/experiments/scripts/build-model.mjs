@@ -41,6 +41,8 @@ const documents = (await readFile(join(tiny, 'data', 'corpus.jsonl'), 'utf8'))
 const tokenizerJson = trainByteLevelBpe(documents, {
   vocabSize: VOCAB,
   specialTokens: ['<pad>', '<s>', '</s>'],
+  // encode(text) starts with <s> (the prompt a model is trained on), as Llama tokenizers do
+  bosToken: '<s>',
 });
 const tokenizerConfig = {
   bos_token: '<s>',
@@ -48,14 +50,14 @@ const tokenizerConfig = {
   pad_token: '<pad>',
   tokenizer_class: 'PreTrainedTokenizerFast',
   model_max_length: 512,
-  add_bos_token: false,
+  add_bos_token: true,
 };
 const tokenizer = new HfTokenizer(tokenizerJson, tokenizerConfig);
 log(`tokenizer: ${tokenizer.vocabSize} tokens`);
 
 // 2. the token stream: <s> document </s> ... (rows of SEQ + 1 are cut from it by the trainer)
 const stream = [];
-for (const doc of documents) stream.push(1, ...tokenizer.encode(doc, { addSpecialTokens: false }), 2);
+for (const doc of documents) stream.push(...tokenizer.encode(doc), 2);
 log(`corpus: ${documents.length} documents, ${stream.length} tokens`);
 
 // 3. the model's config (Hugging Face Llama) and the training run

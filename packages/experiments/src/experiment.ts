@@ -111,12 +111,9 @@ async function evaluateTest(
   subject: ModelUnderTest,
   tokenizer: Tokenizer,
 ): Promise<SplitMetrics> {
-  const prefix = tokenizer.bosTokenId === undefined ? [] : [tokenizer.bosTokenId];
   return taskKind(task) === 'open-ended'
-    ? evaluateOpenEnded(subject, tokenizer, await loadPromptCompletionJsonl(taskFile(task, 'test')), {
-        prefix,
-      })
-    : evaluateChoices(subject, tokenizer, await loadMultipleChoiceJsonl(taskFile(task, 'test')), { prefix });
+    ? evaluateOpenEnded(subject, tokenizer, await loadPromptCompletionJsonl(taskFile(task, 'test')))
+    : evaluateChoices(subject, tokenizer, await loadMultipleChoiceJsonl(taskFile(task, 'test')));
 }
 
 /**

@@ -13,6 +13,24 @@ describe('byte-level BPE trainer', async () => {
     .slice(0, 1500)
     .map((line) => JSON.parse(line) as string);
   const json = trainByteLevelBpe(lines, { vocabSize: 600, specialTokens: ['<pad>', '<s>', '</s>'] });
+  const withBos = trainByteLevelBpe(lines, {
+    vocabSize: 600,
+    specialTokens: ['<pad>', '<s>', '</s>'],
+    bosToken: '<s>',
+  });
+
+  it('with bosToken, encode(text) puts BOS first as Llama tokenizers do; without, it does not', () => {
+    const config = { bos_token: '<s>', eos_token: '</s>', pad_token: '<pad>' };
+    const [plain, llama] = [new HfTokenizer(json, config), new HfTokenizer(withBos, config)];
+    const text = 'The capital of France is Paris.';
+    const bare = plain.encode(text, { addSpecialTokens: false });
+    expect(plain.encode(text)).toEqual(bare);
+    expect(llama.encode(text)).toEqual([1, ...bare]);
+    expect(llama.encode(text, { addSpecialTokens: false })).toEqual(bare);
+    expect(() =>
+      trainByteLevelBpe(lines.slice(0, 10), { vocabSize: 300, specialTokens: ['<s>'], bosToken: '<bos>' }),
+    ).toThrow();
+  });
 
   it('writes a tokenizer.json that @huggingface/tokenizers loads and that round-trips any text', () => {
     const tokenizer = new HfTokenizer(json, { bos_token: '<s>', eos_token: '</s>', pad_token: '<pad>' });

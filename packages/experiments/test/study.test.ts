@@ -163,21 +163,18 @@ describe('on the embedded model', () => {
     const adapted = await loadAdapter(tiny.model, TINY_DEMO_ADAPTER_DIR);
     try {
       const rows = (await loadPromptCompletionJsonl(taskFile('capitals-open', 'test'))).slice(0, 12);
-      const prefix = [tiny.tokenizer.bosTokenId!];
       const mus = [-2, 0, 1.5];
       const grid = await evaluateOpenEndedGrid(
         adapted,
         tiny.tokenizer,
         rows,
         mus.map((mu) => ({ mu, alpha: 0.1 })),
-        { prefix },
       );
       for (const [k, mu] of mus.entries()) {
         const one = await evaluateOpenEnded(
           mu === 0 ? { model: adapted } : { model: adapted, steer: { mu, alpha: 0.1 } },
           tiny.tokenizer,
           rows,
-          { prefix },
         );
         expect(grid.map((g) => g.generated[k])).toEqual(one.rows.map((r) => r.generated));
       }

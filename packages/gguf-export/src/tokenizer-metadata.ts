@@ -7,6 +7,27 @@ interface TokenizerJson {
   model?: { type?: string; vocab?: Record<string, number>; merges?: Array<string | [string, string]> };
   pre_tokenizer?: { type?: string; pretokenizers?: Array<{ type?: string }> } | null;
   added_tokens?: Array<{ id: number; content: string; special?: boolean }>;
+  post_processor?: PostProcessor | null;
+}
+
+interface PostProcessor {
+  type?: string;
+  processors?: PostProcessor[];
+  single?: Array<{ SpecialToken?: { id: string } }>;
+  special_tokens?: Record<string, { ids?: number[] }>;
+}
+
+/**
+ * Whether `encode(text)` puts `bos` first: a TemplateProcessing post-processor (alone or in a
+ * Sequence) whose single-sequence template starts with it. llama.cpp reads the same rule from
+ * `tokenizer.ggml.add_bos_token`, so both tokenizers of an export encode prompts alike.
+ */
+function addsBos(post: PostProcessor | null | undefined, bos: number | undefined): boolean {
+  if (!post || bos === undefined) return false;
+  if (post.type === 'Sequence') return (post.processors ?? []).some((p) => addsBos(p, bos));
+  if (post.type !== 'TemplateProcessing') return false;
+  const first = post.single?.[0]?.SpecialToken?.id;
+  return first !== undefined && post.special_tokens?.[first]?.ids?.[0] === bos;
 }
 
 // llama.cpp's token types
@@ -69,6 +90,6 @@ export async function tokenizerMetadata(
   if (special.bos !== undefined) out.push(['tokenizer.ggml.bos_token_id', gguf.u32(special.bos)]);
   if (special.eos !== undefined) out.push(['tokenizer.ggml.eos_token_id', gguf.u32(special.eos)]);
   if (special.pad !== undefined) out.push(['tokenizer.ggml.padding_token_id', gguf.u32(special.pad)]);
-  out.push(['tokenizer.ggml.add_bos_token', gguf.bool(false)]);
+  out.push(['tokenizer.ggml.add_bos_token', gguf.bool(addsBos(json.post_processor, special.bos))]);
   return out;
 }

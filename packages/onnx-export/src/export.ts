@@ -89,7 +89,13 @@ export async function writeOnnxModel(
   let graph: Uint8Array;
   try {
     if (options.paired && !options.adapter)
-      throw new SvdecodeError('BAD_ARGUMENT', 'a paired export needs a model with an adapter');
+      throw new SvdecodeError(
+        'BAD_ARGUMENT',
+        'a paired export needs an adapter (paired: true without adapter)',
+        {
+          hint: 'Pass { adapter, paired: true } (a PEFT directory through loadLinearAdapter, or a tfjs Adapter), or drop paired for a plain export.',
+        },
+      );
     const map = new Map<string, { shape: readonly number[]; data: Float32Array }>();
     for (const [name, shape] of expectedWeights(c))
       map.set(name, { shape, data: await weights.tensor(name, shape) });

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { loadTfjsModel, type TfjsCausalLM } from '@svdecode/backend-tfjs';
+import { type InitTfjsOptions, loadTfjsModel, type TfjsCausalLM } from '@svdecode/backend-tfjs';
 import type { Tokenizer } from '@svdecode/core';
 import { loadModelDirectory } from '@svdecode/hf-io';
 
@@ -29,11 +29,20 @@ export function taskKind(task: TaskName): 'multiple-choice' | 'open-ended' {
   return task === 'capitals-open' ? 'open-ended' : 'multiple-choice';
 }
 
-/** Loads the embedded model on the tfjs backend, with its tokenizer. */
-export async function loadTiny(): Promise<{ model: TfjsCausalLM; tokenizer: Tokenizer }> {
+/**
+ * Loads the embedded model on the tfjs backend, with its tokenizer. `quiet: true` drops the line
+ * saying which tfjs backend started (also `SVDECODE_QUIET`); `backend` picks one.
+ */
+export async function loadTiny(
+  options: Pick<InitTfjsOptions, 'backend'> & { quiet?: boolean } = {},
+): Promise<{ model: TfjsCausalLM; tokenizer: Tokenizer }> {
   const dir = await loadModelDirectory(TINY_MODEL_DIR, { tokenizer: 'required' });
   try {
-    return { model: await loadTfjsModel(dir), tokenizer: dir.tokenizer! };
+    const init: InitTfjsOptions = {
+      ...(options.backend ? { backend: options.backend } : {}),
+      ...(options.quiet ? { log: false } : {}),
+    };
+    return { model: await loadTfjsModel(dir, init), tokenizer: dir.tokenizer! };
   } finally {
     await dir.close();
   }

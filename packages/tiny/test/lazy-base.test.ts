@@ -38,7 +38,7 @@ beforeAll(async () => {
   ];
   prompts = rows.slice(0, PROMPTS).map((row, i) => {
     const text = i % 2 === 0 ? row.prompt : row.prompt.slice(3, 3 + 10 + (i % 7) * 3);
-    return [1, ...tokenizer.encode(text, { addSpecialTokens: false })];
+    return tokenizer.encode(text);
   });
   dispose = async () => {
     paired.dispose();

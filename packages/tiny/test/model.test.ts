@@ -25,6 +25,14 @@ describe('the pre-trained embedded model', () => {
     expect(model.config.tieWordEmbeddings).toBe(true);
   });
 
+  it('encodes a prompt with BOS first, as it was trained (one rule: the tokenizer.json post-processor)', () => {
+    const text = 'Q: What is the capital of Chile?\nA:';
+    const bare = tokenizer.encode(text, { addSpecialTokens: false });
+    expect(bare[0]).not.toBe(tokenizer.bosTokenId);
+    expect(tokenizer.encode(text)).toEqual([tokenizer.bosTokenId, ...bare]);
+    expect(tokenizer.decode(tokenizer.encode(text), { skipSpecialTokens: true })).toBe(text);
+  });
+
   it('our TypeScript forward reproduces the PyTorch forward it was trained with (logits within 1e-4)', async () => {
     const ref = JSON.parse(await readFile(join(MODEL, 'reference_logits.json'), 'utf8')) as {
       tokens: number[];

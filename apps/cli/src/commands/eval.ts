@@ -2,7 +2,6 @@ import { resolve } from 'node:path';
 import { SvdecodeError } from '@svdecode/core';
 import { evaluateChoices, evaluateOpenEnded, evaluateTruthfulQa, type ModelUnderTest } from '@svdecode/eval';
 import { type Dataset, loadDataset } from '../data.js';
-import { encodePrompt } from '../encode.js';
 import { type BackendChoice, type OpenedModel, openModel, requirePaired } from '../models.js';
 import type { CommonFlags } from '../options.js';
 import { note } from '../progress.js';
@@ -24,21 +23,16 @@ type Metrics = Record<string, number>;
 
 async function evaluate(data: Dataset, decoder: ModelUnderTest, loaded: OpenedModel): Promise<Metrics> {
   const { tokenizer } = loaded;
-  const prefix = encodePrompt(tokenizer, '');
   switch (data.format) {
     case 'multiple-choice': {
-      const m = await evaluateChoices(decoder, tokenizer, data.rows, { prefix });
+      const m = await evaluateChoices(decoder, tokenizer, data.rows);
       return { accuracy: m.accuracy, likelihoodAccuracy: m.likelihoodAccuracy! };
     }
     case 'prompt-completion':
-      return { exactMatch: (await evaluateOpenEnded(decoder, tokenizer, data.rows, { prefix })).accuracy };
+      return { exactMatch: (await evaluateOpenEnded(decoder, tokenizer, data.rows)).accuracy };
     case 'truthfulqa':
-      return (
-        await evaluateTruthfulQa(decoder.model, tokenizer, data.items, {
-          prefix,
-          steer: decoder.steer,
-        })
-      ).metrics;
+      return (await evaluateTruthfulQa(decoder.model, tokenizer, data.items, { steer: decoder.steer }))
+        .metrics;
   }
 }
 

@@ -1,6 +1,5 @@
 import { SvdecodeError, steeringSession } from '@svdecode/core';
 import { generate, type Strategy } from '@svdecode/sampler';
-import { encodePrompt } from '../encode.js';
 import { interruptSignal } from '../interrupt.js';
 import { type BackendChoice, openModel, requirePaired } from '../models.js';
 import type { CommonFlags } from '../options.js';
@@ -29,7 +28,8 @@ export async function generateCommand(flags: GenerateFlags): Promise<void> {
   try {
     const steering = await resolveSteering(flags, opened.provenance);
     const { tokenizer } = opened;
-    const promptIds = encodePrompt(tokenizer, flags.prompt);
+    // the tokenizer's own rule: BOS first where the model was trained with it
+    const promptIds = tokenizer.encode(flags.prompt);
     const session = steering
       ? steeringSession(requirePaired(opened, 'steering'), { lazyBase: flags.lazyBase })
       : opened.model.createSession();

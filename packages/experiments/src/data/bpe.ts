@@ -25,6 +25,11 @@ export interface BpeOptions {
   specialTokens: string[];
   /** Ignore pre-tokens seen fewer times (default 2). */
   minFrequency?: number;
+  /**
+   * A special token that `encode(text)` puts first (a TemplateProcessing post-processor, as Hugging
+   * Face Llama tokenizers add BOS); `encode(text, { addSpecialTokens: false })` stays bare text.
+   */
+  bosToken?: string;
 }
 
 /** Trains merges on the lines and returns the tokenizer.json object. Deterministic: ties go to the lexicographically smaller pair. */
@@ -91,7 +96,15 @@ export function trainByteLevelBpe(lines: readonly string[], options: BpeOptions)
     })),
     normalizer: null,
     pre_tokenizer: { type: 'ByteLevel', ...byteLevel },
-    post_processor: { type: 'ByteLevel', ...byteLevel },
+    post_processor: options.bosToken
+      ? {
+          type: 'Sequence',
+          processors: [
+            { type: 'ByteLevel', ...byteLevel },
+            bosTemplate(options.bosToken, options.specialTokens),
+          ],
+        }
+      : { type: 'ByteLevel', ...byteLevel },
     decoder: { type: 'ByteLevel', ...byteLevel },
     model: {
       type: 'BPE',
@@ -105,5 +118,19 @@ export function trainByteLevelBpe(lines: readonly string[], options: BpeOptions)
       vocab: Object.fromEntries(vocab),
       merges,
     },
+  };
+}
+
+/** The post-processor that puts `bos` before a sequence (and before each of a pair), as Llama's does. */
+function bosTemplate(bos: string, specialTokens: readonly string[]): Record<string, unknown> {
+  const id = specialTokens.indexOf(bos);
+  if (id < 0) throw new Error(`bosToken ${bos} is not one of the special tokens`);
+  const special = (typeId: number) => ({ SpecialToken: { id: bos, type_id: typeId } });
+  const sequence = (name: string, typeId: number) => ({ Sequence: { id: name, type_id: typeId } });
+  return {
+    type: 'TemplateProcessing',
+    single: [special(0), sequence('A', 0)],
+    pair: [special(0), sequence('A', 0), special(1), sequence('B', 1)],
+    special_tokens: { [bos]: { id: bos, ids: [id], tokens: [bos] } },
   };
 }

@@ -14,14 +14,12 @@ export async function calibrationCorrectness(
   mus: readonly number[],
   options: { alpha: number; choiceTask: boolean },
 ): Promise<Map<number, Uint8Array>> {
-  const bos = tokenizer.bosTokenId === undefined ? [] : [tokenizer.bosTokenId];
   const decoded = await evaluateOpenEndedGrid(
     adapted,
     tokenizer,
     rows,
     mus.map((mu) => ({ mu, alpha: options.alpha })),
     {
-      prefix: bos,
       maxNewTokens: options.choiceTask ? 8 : 12,
       ...(options.choiceTask
         ? {

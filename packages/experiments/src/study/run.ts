@@ -138,7 +138,6 @@ export async function runStudyRun({
 }: StudyRunInput): Promise<StudyRunRecord> {
   const started = performance.now();
   const phase = onPhase ?? (() => {});
-  const bos = tokenizer.bosTokenId === undefined ? [] : [tokenizer.bosTokenId];
   const trainRows = encodeRows(tokenizer, await loadPromptCompletionJsonl(taskFile(spec.task, 'train')));
   const calibrationText = await loadPromptCompletionJsonl(taskFile(spec.task, 'calibration'));
   const calibrationRows = encodeRows(tokenizer, calibrationText);
@@ -251,14 +250,12 @@ export async function runStudyRun({
           tokenizer,
           await loadMultipleChoiceJsonl(taskFile(spec.task, 'test')),
           settings,
-          { prefix: bos },
         )
       : await evaluateOpenEndedGrid(
           adapted,
           tokenizer,
           await loadPromptCompletionJsonl(taskFile(spec.task, 'test')),
           settings,
-          { prefix: bos },
         );
     const tTest = performance.now();
 
@@ -338,18 +335,10 @@ export async function evaluateStudyBase(
   model: TfjsCausalLM,
   tokenizer: Tokenizer,
 ): Promise<{ task: TaskName; accuracy: number; likelihoodAccuracy: number | null; correct: string }> {
-  const prefix = tokenizer.bosTokenId === undefined ? [] : [tokenizer.bosTokenId];
   const m =
     taskKind(task) === 'open-ended'
-      ? await evaluateOpenEnded(
-          { model },
-          tokenizer,
-          await loadPromptCompletionJsonl(taskFile(task, 'test')),
-          { prefix },
-        )
-      : await evaluateChoices({ model }, tokenizer, await loadMultipleChoiceJsonl(taskFile(task, 'test')), {
-          prefix,
-        });
+      ? await evaluateOpenEnded({ model }, tokenizer, await loadPromptCompletionJsonl(taskFile(task, 'test')))
+      : await evaluateChoices({ model }, tokenizer, await loadMultipleChoiceJsonl(taskFile(task, 'test')));
   return {
     task,
     accuracy: m.accuracy,
