@@ -210,7 +210,26 @@ try {
     failures.push(`type check failed:\n${error.stdout || ''}${error.stderr || error.message}`);
   }
 
-  // The README examples run as written against the installed tarballs (examples.mjs).
+  // The README examples run as written against the installed tarballs (examples.mjs). The llama.cpp
+  // one needs the backend's optional peer, installed as a user would: CPU binaries only, no scripts.
+  const llamaPeer = JSON.parse(
+    readFileSync(join(root, 'packages', 'backend-llama-cpp', 'package.json'), 'utf8'),
+  ).peerDependencies['node-llama-cpp'];
+  run(
+    'npm',
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--loglevel=error',
+      '--no-save',
+      '--ignore-scripts',
+      '--omit=optional',
+      `node-llama-cpp@${llamaPeer}`,
+      `@node-llama-cpp/${process.platform}-${process.arch}@${llamaPeer}`,
+    ],
+    project,
+  );
   failures.push(...runExamples(root, project, (cmd, args, cwd) => run(cmd, args, cwd), tsc));
 } finally {
   if (!keep) rmSync(work, { recursive: true, force: true });

@@ -28,13 +28,39 @@ export function examples(root) {
     });
 }
 
+const MARKER = (file) => `<!-- example: examples/${file} `;
+
+/**
+ * `node tooling/scripts/examples.mjs --write`: puts each example's body into the code block after its
+ * marker (`<!-- example: examples/<file> ... -->`) in the README it names, after an edit of the file.
+ */
+export function syncReadmes(root) {
+  for (const { file, shownIn, body } of examples(root)) {
+    if (!shownIn) continue;
+    const path = join(root, shownIn);
+    const text = readFileSync(path, 'utf8');
+    const at = text.indexOf(MARKER(file));
+    if (at < 0) continue; // readmeFailures reports it
+    const open = text.indexOf('```', at);
+    const bodyStart = text.indexOf('\n', open) + 1;
+    const close = text.indexOf('\n```', bodyStart);
+    writeFileSync(path, `${text.slice(0, bodyStart)}${body}${text.slice(close)}`);
+  }
+}
+
 /** Examples without a README that shows them verbatim. */
 export function readmeFailures(root) {
   const failures = [];
   for (const { file, shownIn, body } of examples(root)) {
     if (!shownIn) failures.push(`examples/${file}: no "// shown in: <README>" first line`);
+    else if (!readFileSync(join(root, shownIn), 'utf8').includes(MARKER(file)))
+      failures.push(
+        `examples/${file}: ${shownIn} has no "<!-- example: examples/${file} -->" marker before its block`,
+      );
     else if (!readFileSync(join(root, shownIn), 'utf8').includes(body))
-      failures.push(`examples/${file}: ${shownIn} does not show it verbatim (copy the file's body into it)`);
+      failures.push(
+        `examples/${file}: ${shownIn} does not show it verbatim (node tooling/scripts/examples.mjs --write)`,
+      );
   }
   return failures;
 }
@@ -90,4 +116,15 @@ export function runExamples(root, project, run, tsc) {
     }
   }
   return failures;
+}
+
+if (
+  process.argv[1] &&
+  import.meta.url === new URL(`file://${process.argv[1]}`).href &&
+  process.argv.includes('--write')
+) {
+  const root = new URL('../../', import.meta.url).pathname;
+  syncReadmes(root);
+  const left = readmeFailures(root);
+  console.log(left.length === 0 ? 'every README shows its examples verbatim' : left.join('\n'));
 }

@@ -1,5 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadTokenizer } from '@svdecode/hf-io';
+import { TINY_MODEL_DIR } from '@svdecode/tiny';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scratch, svdecode, TASKS } from './run-cli.js';
 
@@ -144,6 +146,10 @@ describe('svdecode warmstart -> calibrate -> generate -> eval -> export-onnx -> 
     ]);
     expect(steered.code, steered.stderr).toBe(0);
     tfjsSteered = JSON.parse(steered.stdout);
+    // one BOS rule: the CLI's prompt is what the library's tokenizer gives (BOS first)
+    const tokenizer = await loadTokenizer(TINY_MODEL_DIR);
+    expect(tfjsSteered.promptTokens).toEqual(tokenizer.encode(PROMPT));
+    expect(tfjsSteered.promptTokens[0]).toBe(tokenizer.bosTokenId);
     expect(tfjsSteered).toMatchObject({
       prompt: PROMPT,
       mu: steering.muBar,

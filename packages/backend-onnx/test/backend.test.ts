@@ -80,9 +80,7 @@ describe('paired exports', () => {
           V,
         ),
       ).toBeLessThanOrEqual(1e-4);
-      expect(await worstCachedDiff(adapted, async (t) => steps.adapted.shift()!, V)).toBeLessThanOrEqual(
-        1e-4,
-      );
+      expect(await worstCachedDiff(adapted, async () => steps.adapted.shift()!, V)).toBeLessThanOrEqual(1e-4);
       // lazy: the adapted row alone, then the base row catching up in one run
       await lazy.appendAdapted(TOKENS.slice(0, 7));
       expect(maxAbsDiff(await lazy.catchUpBase(), base.subarray(6 * V, 7 * V))).toBeLessThanOrEqual(1e-4);

@@ -1,3 +1,5 @@
+// Over 300 lines on purpose: the grid decoder's branches, their shared forwards and the likelihood
+// forks all read one per-row state; split, each part would need the others' internals.
 import { type PairedCausalLM, type PairedSession, SvdecodeError, type Tokenizer } from '@svdecode/core';
 import {
   checkAlpha,

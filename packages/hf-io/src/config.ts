@@ -1,3 +1,5 @@
+// Over 300 lines on purpose: every config.json field of the supported architectures with its
+// validation and error hint, in one place a new architecture is added to.
 import { SvdecodeError } from '@svdecode/core';
 
 /** Model families that share the Llama layout (RMSNorm, RoPE, GQA, SwiGLU). */

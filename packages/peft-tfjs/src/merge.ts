@@ -2,7 +2,6 @@ import { SvdecodeError } from '@svdecode/core';
 import { applyLinearDelta, linearDeltasOf, parseLinearModule } from '@svdecode/hf-io';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { AdaptedModel } from './adapted-model.js';
-import type { Adapter } from './adapter.js';
 
 /**
  * The adapter merged into the base weights, W' = W + delta, for export as a plain model: the merged

@@ -1,3 +1,5 @@
+// Over 300 lines on purpose: the warm-start loop, its AdamW step, schedule, clipping and progress
+// share the loop's state (one training procedure, as PEFT's Trainer).
 import { enableGradients } from '@svdecode/backend-tfjs';
 import { SvdecodeError, type TokenizedRow } from '@svdecode/core';
 import { seededRandom } from '@svdecode/peft';

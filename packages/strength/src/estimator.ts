@@ -1,3 +1,5 @@
+// Over 300 lines on purpose: the estimator's streaming accumulators, exact order statistics and
+// summary are one object (every aggregate reads the same buffers).
 import { mulberry32, SvdecodeError } from '@svdecode/core';
 import {
   checkAlpha,

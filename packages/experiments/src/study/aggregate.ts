@@ -1,3 +1,5 @@
+// Over 300 lines on purpose: the study's cells, intervals and the two decision rules (DECISIONS.md
+// 15, 16) are one computation over the same records; the rules must read the cells as built here.
 import { pairedBootstrap } from '@svdecode/eval';
 import { ESTIMATORS, type EstimatorName } from './estimators.js';
 import { ABLATION, BUDGET_NAMES, DEFAULT_STUDY_ALPHA, ORACLE_GRID } from './plan.js';

@@ -1,3 +1,5 @@
+// Over 300 lines on purpose: one study run end to end (warm-start, calibration, estimators, the
+// test split decoded once for every strength), stored as one record whose parts reference each other.
 import type { TfjsCausalLM } from '@svdecode/backend-tfjs';
 import type { TokenizedRow, Tokenizer } from '@svdecode/core';
 import {
