@@ -65,7 +65,7 @@ abstract class MachineSession<State> {
     tokens: number[],
   ): Promise<RowRun<State>> {
     const state = this.slots[slot];
-    delete this.slots[slot];
+    this.slots[slot] = undefined; // not `delete`: the slots object keeps its shape on this per-token path
     let out: RowRun<State>;
     try {
       out = await this.runner.run(rows, state, past, tokens);
@@ -89,15 +89,15 @@ abstract class MachineSession<State> {
   /** Independent copies of every state, for a fork. */
   protected copySlots(): Partial<Record<Slot, State>> {
     const copy: Partial<Record<Slot, State>> = {};
-    for (const [slot, state] of Object.entries(this.slots) as [Slot, State][])
-      copy[slot] = this.runner.fork(state);
+    for (const [slot, state] of Object.entries(this.slots) as [Slot, State | undefined][])
+      if (state !== undefined) copy[slot] = this.runner.fork(state);
     return copy;
   }
 
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    for (const state of Object.values(this.slots)) this.free(state as State);
+    for (const state of Object.values(this.slots)) this.free(state as State | undefined);
     this.slots = {};
     this.runner.liveSessions--;
   }
@@ -215,7 +215,7 @@ export class LazyPairedRowSession<State> extends MachineSession<State> implement
     const ids = Array.from(tokens);
     if (!this.#split) {
       const { joint } = this.slots;
-      delete this.slots.joint;
+      this.slots.joint = undefined;
       if (joint !== undefined) [this.slots.base, this.slots.adapted] = this.pair.split(joint);
       this.#split = true;
     }
