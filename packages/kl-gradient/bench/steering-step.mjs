@@ -1,11 +1,12 @@
-// Steering step benchmark: steeringVector + steerLogits (reusing buffers) against the floor of one
-// log-sum-exp pass over one logits vector, a naive three-exp implementation, and a straightforward
-// tfjs (wasm backend) implementation of the same formula, all measured in one run.
+// Steering step benchmark: steeringVector + steerLogits (reusing buffers), with the WebAssembly SIMD
+// kernel (the default) and the JavaScript kernel, against one JavaScript log-sum-exp pass over one
+// logits vector, a naive three-exp implementation, and a straightforward tfjs (wasm backend)
+// implementation of the same formula, all measured in one run.
 // Run: pnpm --filter @svdecode/kl-gradient bench   (builds first through turbo: pnpm bench)
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { allocationCheck, compare, fmt, machine, record, table } from '@svdecode/bench';
-import { createSteeringBuffers, steeringVector, steerLogits } from '../dist/index.js';
+import { activeSteeringKernel, createSteeringBuffers, steeringVector, steerLogits } from '../dist/index.js';
 
 const VOCABS = [32_000, 128_256, 151_936];
 const ALPHA = 0.1;
@@ -71,7 +72,9 @@ function tfjsStep(a, b) {
 await tf.setBackend('wasm');
 await tf.ready();
 
-console.log(`steering step benchmark — ${machine()}, tfjs backend: ${tf.getBackend()}\n`);
+console.log(
+  `steering step benchmark — ${machine()}, kernel: ${activeSteeringKernel()}, tfjs backend: ${tf.getBackend()}\n`,
+);
 const rows = [];
 for (const v of VOCABS) {
   const a = randomLogits(v, 1);
@@ -81,6 +84,7 @@ for (const v of VOCABS) {
   const naiveDelta = new Float32Array(v);
   const naiveZ = new Float32Array(v);
   const vectorOptions = { alpha: ALPHA, out: buffers };
+  const jsOptions = { alpha: ALPHA, out: buffers, kernel: 'js' };
   const steerOptions = { out: steered };
   const ours = () => {
     const s = steeringVector(a, b, vectorOptions);
@@ -90,6 +94,7 @@ for (const v of VOCABS) {
     {
       lse: () => logSumExp(a),
       ours,
+      js: () => steerLogits(a, steeringVector(a, b, jsOptions), MU, steerOptions),
       naive: () => naiveStep(a, b, naiveDelta, naiveZ),
       tfjs: () => tfjsStep(a, b),
     },
@@ -104,9 +109,19 @@ for (const v of VOCABS) {
     p10: stats.ours.p10,
     p90: stats.ours.p90,
     runs: stats.ours.runs,
-    baseline: 'log-sum-exp (floor)',
+    baseline: 'one JavaScript log-sum-exp pass',
     baselineValue: stats.lse.median,
     ratio: stats.ours.median / stats.lse.median,
+    target: '<= 1.5',
+  });
+  record({
+    group: 'steering step',
+    name: `steering step, JavaScript kernel, V = ${v}`,
+    value: stats.js.median,
+    unit: 'ms',
+    baseline: 'one JavaScript log-sum-exp pass',
+    baselineValue: stats.lse.median,
+    ratio: stats.js.median / stats.lse.median,
     target: '<= 3',
   });
   record({
@@ -123,6 +138,7 @@ for (const v of VOCABS) {
     'log-sum-exp': fmt(stats.lse.median),
     'steering step': `${fmt(stats.ours.median)} (p10 ${fmt(stats.ours.p10)}, p90 ${fmt(stats.ours.p90)})`,
     'step / lse': (stats.ours.median / stats.lse.median).toFixed(2),
+    'JS kernel / lse': (stats.js.median / stats.lse.median).toFixed(2),
     'naive 3-exp / lse': (stats.naive.median / stats.lse.median).toFixed(2),
     'tfjs-wasm / step': (stats.tfjs.median / stats.ours.median).toFixed(2),
     'GCs / heap growth per step': `${alloc.gcs} / ${alloc.bytesPerStep.toFixed(0)} B`,

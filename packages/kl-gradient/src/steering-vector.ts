@@ -1,4 +1,5 @@
 import { SvdecodeError } from '@svdecode/core';
+import { wasmSteeringKernel } from './wasm-kernel.js';
 
 /** Output buffers of `steeringVector`, reused across steps so the steady state allocates nothing. */
 export interface SteeringBuffers {
@@ -28,6 +29,21 @@ export const DEFAULT_ALPHA = 0.1;
  * matches what a finite -1e4 logit gives; finite logits are always used exactly as they are.
  */
 export const BANNED_LOG_PROB = -1e4;
+
+/**
+ * Which implementation computes a step: `'auto'` (the default) uses the WebAssembly SIMD kernel
+ * where the runtime has one and the JavaScript kernel otherwise; `'js'` always the JavaScript one
+ * (the reference the WebAssembly kernel is tested against).
+ */
+export type SteeringKernel = 'auto' | 'js';
+
+/** Below this alpha the threshold nears float32's denormals, where only the JavaScript kernel is exact. */
+const MIN_WASM_ALPHA = 1e-30;
+
+/** The kernel `'auto'` uses in this runtime. */
+export function activeSteeringKernel(): 'wasm-simd' | 'js' {
+  return wasmSteeringKernel() ? 'wasm-simd' : 'js';
+}
 
 export function createSteeringBuffers(vocabSize: number): Steering {
   // NaN (a double) from the start keeps kl/logZ in unboxed double fields: no allocation per step
@@ -75,7 +91,7 @@ function throwInvalid(values: Float32Array, which: string): void {
 export function steeringVector(
   adapted: Float32Array,
   base: Float32Array,
-  options: { alpha?: number; out?: SteeringBuffers } = {},
+  options: { alpha?: number; out?: SteeringBuffers; kernel?: SteeringKernel } = {},
 ): Steering {
   const n = adapted.length;
   if (base.length !== n) {
@@ -99,6 +115,12 @@ export function steeringVector(
         details: { buffers: out.delta.length, logits: n },
       },
     );
+  }
+  // the WebAssembly SIMD kernel takes the common case (finite logits, no base-banned token the
+  // adapted model allows); it leaves the rest, errors included, to the JavaScript passes below
+  if (options.kernel !== 'js' && alpha >= MIN_WASM_ALPHA) {
+    const wasm = wasmSteeringKernel();
+    if (wasm?.steer(adapted, base, alpha, out)) return out as Steering;
   }
   const { delta, mask } = out;
 
