@@ -5,3 +5,4 @@ export { loadOnnxModel } from './load.js';
 export { OnnxCausalLM } from './onnx-model.js';
 export type { OrtRunner, Shape } from './ort-runner.js';
 export { PairedOnnxCausalLM } from './paired-model.js';
+export { defaultThreads } from './threads.js';

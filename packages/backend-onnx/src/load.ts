@@ -6,9 +6,10 @@ import { availableDtypes, findOnnxGraph, ONNX_DTYPES, type OnnxDtype } from './g
 import { OnnxCausalLM } from './onnx-model.js';
 import { OrtRunner, type Shape } from './ort-runner.js';
 import { PairedOnnxCausalLM } from './paired-model.js';
+import { defaultThreads } from './threads.js';
 
 export interface LoadOnnxOptions {
-  /** Intra-op threads (default: onnxruntime's choice). */
+  /** Intra-op threads (default: the physical cores the OS reports, `defaultThreads()`). */
   threads?: number;
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Display name (default: the directory name). */
@@ -74,7 +75,7 @@ export async function loadOnnxModel(dir: string, options: LoadOnnxOptions = {}):
   const heads = config.num_attention_heads!;
   const session = await ort.InferenceSession.create(file, {
     graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
-    ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+    intraOpNumThreads: options.threads ?? defaultThreads(),
   });
   for (const input of ['input_ids', 'attention_mask']) {
     if (!session.inputNames.includes(input)) {

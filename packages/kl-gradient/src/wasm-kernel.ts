@@ -11,6 +11,7 @@ interface WasmApi {
 interface KernelExports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
   maxima(a: number, b: number, bytes: number): void;
+  logSumExp(x: number, bytes: number): void;
   sums(a: number, b: number, e: number, bytes: number, maxA: number, maxB: number): void;
   finish(
     a: number,
@@ -69,27 +70,45 @@ export class WasmSteeringKernel {
     this.#x = new wasm.Instance(module).exports as KernelExports;
   }
 
-  /** Points the views at `n` entries, growing the memory when needed; no allocation when nothing changed. */
-  #prepare(n: number): void {
+  /** Room for `bytes` after the results, and the result views on the current buffer. */
+  #ensure(bytes: number): void {
     const x = this.#x;
-    if (n !== this.#n) {
-      this.#n4 = Math.ceil(n / 4) * 4;
-      const need = RESULTS + this.#n4 * 13; // results, three float32 arrays and one byte array
-      const have = x.memory.buffer.byteLength;
-      if (need > have) x.memory.grow(Math.ceil((need - have) / 65536));
-    }
-    if (n !== this.#n || this.#buffer !== x.memory.buffer) {
-      const buffer = x.memory.buffer;
-      const n4 = this.#n4;
-      this.#buffer = buffer;
-      this.#heap = new Float32Array(buffer, RESULTS);
-      this.#delta = this.#heap.subarray(2 * n4, 2 * n4 + n);
-      this.#mask = new Uint8Array(buffer, RESULTS + 12 * n4, n);
-      this.#sums = new Float64Array(buffer, 0, 5);
-      this.#maxima = new Float32Array(buffer, 40, 2);
-      this.#counts = new Int32Array(buffer, 48, 2);
-      this.#n = n;
-    }
+    const have = x.memory.buffer.byteLength;
+    if (RESULTS + bytes > have) x.memory.grow(Math.ceil((RESULTS + bytes - have) / 65536));
+    const buffer = x.memory.buffer;
+    if (buffer === this.#buffer) return;
+    this.#buffer = buffer;
+    this.#heap = new Float32Array(buffer, RESULTS);
+    this.#sums = new Float64Array(buffer, 0, 5);
+    this.#maxima = new Float32Array(buffer, 40, 2);
+    this.#counts = new Int32Array(buffer, 48, 2);
+    this.#n = -1; // the steering views belong to the old buffer
+  }
+
+  /** Points the steering views at `n` entries; no allocation when nothing changed. */
+  #prepare(n: number): void {
+    const n4 = Math.ceil(n / 4) * 4;
+    this.#ensure(n4 * 13); // three float32 arrays and one byte array
+    if (n === this.#n) return;
+    this.#n4 = n4;
+    this.#delta = this.#heap.subarray(2 * n4, 2 * n4 + n);
+    this.#mask = new Uint8Array(this.#buffer!, RESULTS + 12 * n4, n);
+    this.#n = n;
+  }
+
+  /** log sum exp of `logits` (max-shifted; -Infinity when all are -Infinity, NaN for NaN or +Infinity). */
+  logSumExp(logits: Float32Array): number {
+    const n = logits.length;
+    const n4 = Math.ceil(n / 4) * 4;
+    this.#ensure(4 * n4);
+    const heap = this.#heap;
+    heap.set(logits, 0);
+    if (n4 > n) heap.fill(Number.NEGATIVE_INFINITY, n, n4);
+    this.#x.logSumExp(RESULTS, 4 * n4);
+    const max = this.#maxima[0]!;
+    if (max === Number.NEGATIVE_INFINITY) return max;
+    if (!(max < Number.POSITIVE_INFINITY)) return Number.NaN; // NaN or +Infinity, as the JavaScript version
+    return max + Math.log(this.#sums[0]!);
   }
 
   #setAlpha(alpha: number): void {

@@ -214,4 +214,28 @@
       (i32.add
         (i32.add (i32x4.extract_lane 0 (local.get $ambCount)) (i32x4.extract_lane 1 (local.get $ambCount)))
         (i32.add (i32x4.extract_lane 2 (local.get $ambCount)) (i32x4.extract_lane 3 (local.get $ambCount))))))
+;; log-sum-exp of one vector: its maximum to 40 (float32), sum exp(x - max) to 0 (float64).
+  ;; The caller handles an all -Infinity vector (and a NaN or +Infinity maximum).
+  (func (export "logSumExp") (param $x i32) (param $bytes i32)
+    (local $i i32) (local $m v128) (local $max f32) (local $s v128)
+    (local.set $m (f32x4.splat (f32.const -inf)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
+        (local.set $m (f32x4.max (local.get $m) (v128.load (i32.add (local.get $x) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next)))
+    (local.set $max (call $max4 (local.get $m)))
+    (f32.store offset=40 (i32.const 0) (local.get $max))
+    (local.set $i (i32.const 0))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $bytes)))
+        (local.set $s
+          (call $widen (local.get $s)
+            (call $exp
+              (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $i))) (f32x4.splat (local.get $max))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $next)))
+    (f64.store offset=0 (i32.const 0) (call $sum2 (local.get $s))))
 )
