@@ -29,9 +29,15 @@ try {
   await exportOnnx(checkpointWeights(tfjs), join(root, 'plain'));
   await exportOnnx(checkpointWeights(tfjs), join(root, 'merged'), { adapter: adapted.adapter });
   await exportOnnx(checkpointWeights(tfjs), join(root, 'paired'), { adapter: adapted.adapter, paired: true });
+  await exportOnnx(checkpointWeights(tfjs), join(root, 'in-graph'), {
+    adapter: adapted.adapter,
+    paired: true,
+    steering: true,
+  });
   const plain = await loadOnnxModel(join(root, 'plain'));
   const merged = await loadOnnxModel(join(root, 'merged'));
   const paired = await loadOnnxModel(join(root, 'paired'));
+  const inGraph = await loadOnnxModel(join(root, 'in-graph'));
   env.allowRemoteModels = false;
   env.localModelPath = root;
   const peer = await AutoModelForCausalLM.from_pretrained('plain', { dtype: 'fp32', device: 'cpu' });
@@ -67,6 +73,8 @@ try {
       generateAll(merged.createSession(), prompt, { maxNewTokens: NEW }),
     'onnx, steered (paired export)': () =>
       generateAll(paired.createPairedSession(), prompt, { maxNewTokens: NEW, steer: { mu: 0.5 } }),
+    'onnx, steered (paired export, steering in the graph)': () =>
+      generateAll(inGraph.createPairedSession(), prompt, { maxNewTokens: NEW, steer: { mu: 0.5 } }),
     // random init: no step has a one-token confident set, so the base runs every step (the worst case)
     'onnx, steered, lazy base (paired export)': async () => {
       const r = await generateAll(paired.createLazyPairedSession(), prompt, {
@@ -130,6 +138,11 @@ try {
   });
   entry('onnx, plain adapted (merged LoRA)');
   entry('onnx, steered (paired export)', 'onnx, plain adapted (merged LoRA)', '>= 0.85');
+  entry(
+    'onnx, steered (paired export, steering in the graph)',
+    'onnx, plain adapted (merged LoRA)',
+    '>= 0.85',
+  );
   entry('onnx, steered (unpaired: base + merged sessions)', 'onnx, plain adapted (merged LoRA)');
   // the worst case for lazy base decoding: every step needs the base
   entry('onnx, steered, lazy base (paired export)', 'onnx, steered (paired export)', '>= 0.97');
@@ -146,7 +159,7 @@ try {
     `ours / transformers.js with ${threads} threads (same session options): ${(tps['onnx (ours), greedy'] / tps[`transformers.js, greedy, ${threads} threads`]).toFixed(2)}x`,
   );
   console.log(
-    `steered (paired) / plain adapted: ${(tps['onnx, steered (paired export)'] / tps['onnx, plain adapted (merged LoRA)']).toFixed(2)}x (target >= 0.85)`,
+    `steered (paired) / plain adapted: ${(tps['onnx, steered (paired export)'] / tps['onnx, plain adapted (merged LoRA)']).toFixed(2)}x, steering in the graph ${(tps['onnx, steered (paired export, steering in the graph)'] / tps['onnx, plain adapted (merged LoRA)']).toFixed(2)}x (target >= 0.85)`,
   );
   console.log(
     `lazy base / eager steered (random init, base skipped on ${(100 * skipped).toFixed(1)} % of steps): ${(tps['onnx, steered, lazy base (paired export)'] / tps['onnx, steered (paired export)']).toFixed(3)}x (target >= 0.97)`,

@@ -18,6 +18,11 @@ process.env.SVDECODE_QUIET = '1';
 const STEPS = 48;
 const ROUNDS = 7;
 const root = await mkdtemp(join(tmpdir(), 'svdecode-step-profile-'));
+const LABEL = {
+  plain: 'plain adapted (merged)',
+  paired: 'steered (paired)',
+  inGraph: 'steered (paired, steering in the graph)',
+};
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const argmax = (x) => {
   let best = 0;
@@ -25,8 +30,11 @@ const argmax = (x) => {
   return best;
 };
 
-/** One decoding run of `rows` rows (1 plain, 2 paired), timing each part of every step. */
-async function profileRun(model, rows, prompt) {
+/**
+ * One decoding run of `rows` rows (1 plain, 2 paired), timing each part of every step; `inGraph`:
+ * a paired export with the steering step inside (its outputs fetched, no JavaScript steering).
+ */
+async function profileRun(model, rows, prompt, inGraph = false) {
   const runner = model.runner;
   const times = { feeds: [], run: [], logits: [], steer: [], select: [] };
   const buffers = createSteeringBuffers(runner.vocabSize);
@@ -47,7 +55,11 @@ async function profileRun(model, rows, prompt) {
       feeds = f;
       throw new Error('stub');
     };
-    await runner.forward(tokens, rows, past, cache, rows === 2 ? [0, 1] : undefined).catch(() => {});
+    await runner
+      .forward(tokens, rows, past, cache, rows === 2 ? [0, 1] : undefined, {
+        steering: inGraph ? { mu: 0.5, alpha: 0.1, lambda: Number.NEGATIVE_INFINITY } : undefined,
+      })
+      .catch(() => {});
     session.run = realRun;
     const tFeeds = performance.now() - t0;
     t0 = performance.now();
@@ -62,7 +74,8 @@ async function profileRun(model, rows, prompt) {
     const adaptedRow = last(rows - 1).slice();
     const tLogits = performance.now() - t0;
     let tSteer = 0;
-    if (rows === 2) {
+    if (inGraph) steered.set(out.steered_logits.data);
+    else if (rows === 2) {
       t0 = performance.now();
       const s = steeringVector(adaptedRow, last(0), vector);
       steerLogits(adaptedRow, s, 0.5, steerOptions);
@@ -127,6 +140,11 @@ try {
     adapter: demo.adapter,
     paired: true,
   });
+  await exportOnnx(checkpointWeights(tiny), join(root, 'tiny-in-graph'), {
+    adapter: demo.adapter,
+    paired: true,
+    steering: true,
+  });
   const big = await randomLlama({ ...LLAMA_51M, seed: 5 });
   const adapter = createAdapter(big, defaultAdapterConfig('lora', big), { seed: 1 });
   const bigAdapted = new AdaptedModel(big, adapter);
@@ -135,36 +153,43 @@ try {
     adapter: bigAdapted.adapter,
     paired: true,
   });
+  await exportOnnx(checkpointWeights(big), join(root, 'big-in-graph'), {
+    adapter: bigAdapted.adapter,
+    paired: true,
+    steering: true,
+  });
   const models = {
     'embedded (3.43M)': {
       plain: await loadOnnxModel(join(root, 'tiny-merged')),
       paired: await loadOnnxModel(join(root, 'tiny-paired')),
+      inGraph: await loadOnnxModel(join(root, 'tiny-in-graph')),
       prompt: tokenizer.encode('Q: What is the capital of Chile?\nA:'),
     },
     'random Llama (51.7M)': {
       plain: await loadOnnxModel(join(root, 'big-merged')),
       paired: await loadOnnxModel(join(root, 'big-paired')),
+      inGraph: await loadOnnxModel(join(root, 'big-in-graph')),
       prompt: Array.from({ length: 16 }, (_, i) => 3 + ((i * 7919) % 30000)),
     },
   };
   console.log(`ONNX step profile — ${machine()} — onnxruntime-node ${ort.env.versions.node ?? ''}\n`);
   const rowsOut = [];
   for (const [name, m] of Object.entries(models)) {
-    const acc = { plain: {}, paired: {} };
+    const acc = { plain: {}, paired: {}, inGraph: {} };
     for (let round = 0; round < ROUNDS; round++) {
-      for (const kind of ['plain', 'paired']) {
-        const t = await profileRun(m[kind], kind === 'plain' ? 1 : 2, m.prompt);
+      for (const kind of ['plain', 'paired', 'inGraph']) {
+        const t = await profileRun(m[kind], kind === 'plain' ? 1 : 2, m.prompt, kind === 'inGraph');
         for (const [part, xs] of Object.entries(t)) {
           acc[kind][part] ??= [];
           acc[kind][part].push(median(xs));
         }
       }
     }
-    for (const kind of ['plain', 'paired']) {
+    for (const kind of ['plain', 'paired', 'inGraph']) {
       const parts = Object.fromEntries(Object.entries(acc[kind]).map(([k, xs]) => [k, median(xs)]));
       const total = Object.values(parts).reduce((a, b) => a + b, 0);
       rowsOut.push({
-        'step (median ms, 7 rounds x 47 steps)': `${name}, ${kind === 'plain' ? 'plain adapted (merged)' : 'steered (paired)'}`,
+        'step (median ms, 7 rounds x 47 steps)': `${name}, ${LABEL[kind]}`,
         'feeds (JS)': parts.feeds.toFixed(3),
         'ORT run': parts.run.toFixed(3),
         'logits (JS)': parts.logits.toFixed(3),

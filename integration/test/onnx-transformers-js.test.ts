@@ -68,3 +68,53 @@ describe('transformers.js as the peer', () => {
     await peer.dispose();
   }, 120_000);
 });
+
+describe('transformers.js on our quantized exports', () => {
+  it.each(['q8', 'q4'] as const)(
+    'loads the %s graph by its dtype option, and its greedy generate() equals ours on the same file',
+    async (dtype) => {
+      const model = await randomLlama({
+        vocabSize: 350,
+        hiddenSize: 64,
+        numLayers: 2,
+        numHeads: 4,
+        numKvHeads: 2,
+        intermediateSize: 128,
+        std: 0.15,
+        seed: 11,
+      });
+      const name = `peer-${dtype}`;
+      await exportModel(model, join(root, name), { tokenizerDir: join(HF_DIR, 'tokenizer'), dtype });
+      model.dispose();
+      // one thread on both sides: the same kernels in the same order, so the same floats
+      const mine = await loadOnnxModel(join(root, name), { dtype, threads: 1 });
+      env.allowRemoteModels = false;
+      env.allowLocalModels = true;
+      env.localModelPath = root;
+      const peer = await AutoModelForCausalLM.from_pretrained(name, {
+        dtype,
+        device: 'cpu',
+        session_options: { intraOpNumThreads: 1 },
+      });
+      const tokenizer = await loadTokenizer(join(root, name));
+      for (const prompt of PROMPTS.slice(0, 4)) {
+        const ids = tokenizer.encode(prompt);
+        const input = new Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]);
+        const mask = new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
+        const out = (await peer.generate({
+          input_ids: input,
+          attention_mask: mask,
+          max_new_tokens: 24,
+          do_sample: false,
+        })) as Tensor;
+        const theirs = Array.from(out.data as BigInt64Array, Number).slice(ids.length);
+        const ours = await generateAll(mine.createSession(), ids, { maxNewTokens: 24, eosTokenIds: [2] });
+        expect(ours.tokens).toEqual(theirs);
+        expect(theirs.length).toBeGreaterThan(0);
+      }
+      await peer.dispose();
+      mine.dispose();
+    },
+    120_000,
+  );
+});

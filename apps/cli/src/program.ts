@@ -228,10 +228,22 @@ export function buildProgram(): Command {
       .requiredOption('--model <dir|tiny>', MODEL_HELP)
       .option('--adapter <dir>', 'PEFT adapter (LoRA or IA3) to merge or pair')
       .option('--paired', 'keep the adapter as a branch switched per row (steered decoding on ONNX)')
+      .option(
+        '--steering-in-graph',
+        'with --paired: put the steering step in the graph (onnxruntime computes it instead of JavaScript)',
+      )
       .option('--external-data', 'write the weights to onnx/model.onnx_data beside the graph')
       .option(
         '--logits-to-keep',
         'add the logits_to_keep input (the LM head runs on the last position when decoding)',
+      )
+      .addOption(
+        new Option(
+          '--dtype <name>',
+          'weights: fp32 (onnx/model.onnx), q8 or q4 (8- or 4-bit blocks of 32 with MatMulNBits: onnx/model_quantized.onnx, onnx/model_q4.onnx)',
+        )
+          .choices(['fp32', 'q8', 'q4'])
+          .default('fp32'),
       )
       .requiredOption('--out <dir>', 'directory to write'),
   ).action((flags) => exportOnnxCommand(flags));
@@ -248,9 +260,18 @@ export function buildProgram(): Command {
         'PEFT LoRA adapter to write instead of the model (--out is then the adapter file)',
       )
       .addOption(
-        new Option('--dtype <type>', 'element type of the weight matrices')
-          .choices(['f32', 'f16'])
+        new Option(
+          '--dtype <type>',
+          "element type of the weight matrices: f32, f16, or llama.cpp's block quantizations q8_0 and q4_0",
+        )
+          .choices(['f32', 'f16', 'q8_0', 'q4_0'])
           .default('f32'),
+      )
+      .addOption(
+        new Option(
+          '--fallback <type>',
+          'q8_0 / q4_0: the type of matrices whose rows do not divide into blocks of 32 (default: refuse them)',
+        ).choices(['f16', 'f32']),
       )
       .requiredOption('--out <file>', 'GGUF file to write'),
   ).action((flags) => exportGgufCommand(flags));

@@ -15,8 +15,10 @@ export function writeExport(
   options: {
     adapter?: LinearAdapter;
     paired?: boolean;
+    steering?: boolean;
     externalData?: boolean;
     logitsToKeep?: boolean;
+    dtype?: 'fp32' | 'q8' | 'q4';
     tokenizerDir: string;
     provenance: Provenance;
   },

@@ -44,3 +44,63 @@ describe('onnx-community layouts from the command line', () => {
     expect(wrong.stderr).toMatch(/--dtype applies to --backend onnx/);
   });
 });
+
+describe('quantized exports from the command line', () => {
+  it('export-onnx --dtype q4 (paired) writes onnx/model_q4.onnx; generate loads it and steers', async () => {
+    const out = join(dir, 'paired-q4');
+    const LORA = new URL('../../../packages/tiny/demo/lora/', import.meta.url).pathname;
+    const e = await svdecode([
+      'export-onnx',
+      '--model',
+      'tiny',
+      '--adapter',
+      LORA,
+      '--paired',
+      '--dtype',
+      'q4',
+      '--out',
+      out,
+      '--json',
+    ]);
+    expect(e.code, e.stderr).toBe(0);
+    expect(JSON.parse(e.stdout)).toMatchObject({ kind: 'paired (adapter_scale input)', dtype: 'q4' });
+    expect(readdirSync(join(out, 'onnx'))).toEqual(['model_q4.onnx']);
+    const g = await svdecode([
+      'generate',
+      '--model',
+      out,
+      '--prompt',
+      'The capital of France is',
+      '--mu',
+      '0.5',
+      '--max-new-tokens',
+      '6',
+      '--json',
+    ]);
+    expect(g.code, g.stderr).toBe(0);
+    expect(JSON.parse(g.stdout)).toMatchObject({ backend: 'onnx', mu: 0.5 });
+    expect(JSON.parse(g.stdout).tokens).toHaveLength(6);
+  });
+
+  it('export-gguf --dtype q4_0 refuses rows that do not divide into blocks, and --fallback f16 writes the file', async () => {
+    const file = join(dir, 'tiny-q4.gguf');
+    const refused = await svdecode(['export-gguf', '--model', 'tiny', '--dtype', 'q4_0', '--out', file]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/^QUANT_SHAPE: .*ffn_down.* 688 values/m);
+    expect(refused.stderr).toMatch(/--fallback f16/);
+    const ok = await svdecode([
+      'export-gguf',
+      '--model',
+      'tiny',
+      '--dtype',
+      'q4_0',
+      '--fallback',
+      'f16',
+      '--out',
+      file,
+      '--json',
+    ]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ kind: 'model (Q4_0)' });
+  });
+});

@@ -83,3 +83,31 @@ describe('LlamaCppTokenizer', () => {
     model.dispose();
   });
 });
+
+describe('quantized GGUF files (Q8_0, Q4_0) written by @svdecode/gguf-export', () => {
+  it.each([
+    ['Q8_0', 0.3],
+    ['Q4_0', 3],
+  ] as const)(
+    'llama.cpp loads %s and decodes; logits near the F32 file, and quantization moved them',
+    async (dtype, tolerance) => {
+      const file = join(dir, `tiny-${dtype}.gguf`);
+      // the embedded model's down_proj rows (688) do not divide into blocks of 32: F16 there, as llama.cpp's quantizer falls back
+      await exportGguf(TINY_MODEL_DIR, file, { dtype, fallback: 'F16' });
+      const quantized = await loadLlamaCppModel(file);
+      const reference = await plain();
+      const tokens = [1, 50, 60, 70, 80, 90];
+      const [q, f] = [await quantized.score(tokens), await reference.score(tokens)];
+      let diff = 0;
+      for (let i = 0; i < q.length; i++) diff = Math.max(diff, Math.abs(q[i]! - f[i]!));
+      expect(diff).toBeGreaterThan(1e-4);
+      expect(diff).toBeLessThan(tolerance);
+      const session = quantized.createSession();
+      const logits = await session.append(tokens);
+      expect(logits.every(Number.isFinite)).toBe(true);
+      session.dispose();
+      quantized.dispose();
+      reference.dispose();
+    },
+  );
+});

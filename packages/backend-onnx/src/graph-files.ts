@@ -1,19 +1,7 @@
 import { join } from 'node:path';
-import { fileExists } from '@svdecode/hf-io';
+import { fileExists, ONNX_DTYPES, type OnnxDtype } from '@svdecode/hf-io';
 
-/** transformers.js's dtype names and the file suffix each selects. */
-export const ONNX_DTYPES = {
-  fp32: '',
-  fp16: '_fp16',
-  q8: '_quantized',
-  quantized: '_quantized',
-  int8: '_int8',
-  uint8: '_uint8',
-  q4: '_q4',
-  q4f16: '_q4f16',
-  bnb4: '_bnb4',
-} as const;
-export type OnnxDtype = keyof typeof ONNX_DTYPES;
+export { ONNX_DTYPES, type OnnxDtype };
 
 /** Where an Optimum decoder directory keeps its graph of a dtype, in the order they are looked for. */
 function graphFiles(suffix: string): string[] {

@@ -23,7 +23,72 @@ export interface LoadOnnxOptions {
 }
 
 const KNOWN_INPUTS =
-  /^(input_ids|attention_mask|position_ids|use_cache_branch|adapter_scale|logits_to_keep|num_logits_to_keep|past_key_values\.\d+\.(key|value))$/;
+  /^(input_ids|attention_mask|position_ids|use_cache_branch|adapter_scale|logits_to_keep|num_logits_to_keep|steer_mu|steer_alpha|steer_lambda|past_key_values\.\d+\.(key|value))$/;
+
+/** onnxruntime's session, with its refusal of an operator it lacks turned into a coded error. */
+async function createSession(file: string, options: ort.InferenceSession.SessionOptions) {
+  try {
+    return await ort.InferenceSession.create(file, options);
+  } catch (error) {
+    const message = String((error as Error).message);
+    const unknown = /([\w.]*):(\w+)\(-?\d+\) is not a registered function\/op/.exec(message);
+    if (!unknown) {
+      if (
+        !/Load model from|ShapeInferenceError|TypeInferenceError|INVALID_GRAPH|INVALID_PROTOBUF/.test(message)
+      )
+        throw error;
+      throw new SvdecodeError('ONNX_INVALID', `${file}: onnxruntime cannot load the graph: ${message}`, {
+        hint: 'The file is not a graph this onnxruntime can load (shapes or types disagree); re-export it.',
+        details: { file },
+        cause: error,
+      });
+    }
+    const [, domain, op] = unknown;
+    throw new SvdecodeError(
+      'ONNX_OPERATOR_UNSUPPORTED',
+      `${file}: onnxruntime-node ${ort.env.versions.common} has no ${domain ? `${domain}:` : ''}${op} operator`,
+      {
+        hint: op!.startsWith('MatMulNBits')
+          ? 'Quantized graphs (q4, q8) need com.microsoft MatMulNBits (onnxruntime 1.17+ CPU); upgrade onnxruntime-node, or load the fp32 graph (dtype fp32).'
+          : 'The graph needs an operator this onnxruntime build lacks; upgrade onnxruntime-node or re-export the model with standard operators.',
+        details: { file, domain, operator: op },
+        cause: error,
+      },
+    );
+  }
+}
+
+/**
+ * A graph with the steering step inside (a `steered_logits` output) must take mu, alpha and lambda
+ * as float scalars and give the KL and kept count beside the steered logits, as onnx-export writes it.
+ */
+function checkSteeringSignature(session: ort.InferenceSession, file: string): void {
+  const inputs = ['steer_mu', 'steer_alpha', 'steer_lambda'];
+  const has = inputs.filter((n) => session.inputNames.includes(n));
+  if (!session.outputNames.includes('steered_logits') && has.length === 0) return;
+  const metadata = (
+    session as unknown as { inputMetadata?: Array<{ name: string; type?: string; shape?: unknown[] }> }
+  ).inputMetadata;
+  const wrong = inputs.filter((n) => {
+    const m = metadata?.find((x) => x.name === n);
+    return (
+      !m || (m.type !== undefined && m.type !== 'float32') || (m.shape !== undefined && m.shape.length !== 0)
+    );
+  });
+  const missing = ['steered_logits', 'steer_kl', 'steer_kept', 'adapter_scale'].filter(
+    (n) => !session.outputNames.includes(n) && !session.inputNames.includes(n),
+  );
+  if (wrong.length > 0 || missing.length > 0) {
+    throw new SvdecodeError(
+      'ONNX_INVALID',
+      `${file}: a steering graph needs float scalar inputs steer_mu, steer_alpha, steer_lambda and outputs steered_logits, steer_kl, steer_kept on a paired export${wrong.length > 0 ? `; wrong or missing: ${wrong.join(', ')}` : ''}${missing.length > 0 ? `; missing: ${missing.join(', ')}` : ''}`,
+      {
+        hint: 'Re-export it with exportOnnx(model, dir, { adapter, paired: true, steering: true }) (svdecode export-onnx --paired --steering-in-graph).',
+        details: { file, wrong, missing },
+      },
+    );
+  }
+}
 
 /**
  * Loads an Optimum / onnx-community decoder directory: picks the graph (`dtype`), checks its inputs
@@ -73,7 +138,7 @@ export async function loadOnnxModel(dir: string, options: LoadOnnxOptions = {}):
   }
   const config = (await readJsonFile(configPath)) as Record<string, number>;
   const heads = config.num_attention_heads!;
-  const session = await ort.InferenceSession.create(file, {
+  const session = await createSession(file, {
     graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
     intraOpNumThreads: options.threads ?? defaultThreads(),
   });
@@ -94,6 +159,7 @@ export async function loadOnnxModel(dir: string, options: LoadOnnxOptions = {}):
       { details: { file, inputs: unknown } },
     );
   }
+  checkSteeringSignature(session, file);
   const layers = session.inputNames.filter((n) => /^past_key_values\.\d+\.key$/.test(n)).length;
   if (layers === 0) {
     throw new SvdecodeError(

@@ -51,7 +51,7 @@ export class OnnxCausalLM implements CausalLM {
       0,
       undefined,
       this.paired ? [1] : undefined,
-      true,
+      { keepAll: true },
     );
     return logits.length === tokens.length * this.vocabSize
       ? logits

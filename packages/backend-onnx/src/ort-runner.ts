@@ -1,7 +1,17 @@
-import { LazyBaseCosts, type PairedRowRunner, type RowKind, type RowRun } from '@svdecode/core';
+import {
+  LazyBaseCosts,
+  type ModelSteering,
+  type PairedRowRunner,
+  type RowKind,
+  type RowRun,
+} from '@svdecode/core';
 import { f16ToFloat32 } from '@svdecode/hf-io';
 import * as ort from 'onnxruntime-node';
 import { cacheRow, stackRows } from './cache-rows.js';
+
+/** The steering step's outputs in a paired graph with steering inside (onnx-export's names). */
+const STEERING_OUTPUTS = ['steered_logits', 'steer_kl', 'steer_kept'];
+const NO_STEERING: ModelSteering = { mu: 0, alpha: 0.1, lambda: Number.NEGATIVE_INFINITY };
 
 /** What a decoder graph's KV cache and logits look like. */
 export interface Shape {
@@ -23,6 +33,10 @@ export class OrtRunner implements PairedRowRunner<ort.Tensor[]> {
   readonly hasPositions: boolean;
   readonly merged: boolean;
   readonly logitsToKeep: string | undefined;
+  /** A paired export with the steering step inside (`steering: true`). */
+  readonly steersInModel: boolean;
+  /** What a run fetches: every output, or every output but the steering step's. */
+  readonly #plainOutputs: string[];
   /** Sessions created and not yet disposed (tests check that decoding frees what it makes). */
   liveSessions = 0;
   readonly lazyCosts = new LazyBaseCosts();
@@ -37,6 +51,8 @@ export class OrtRunner implements PairedRowRunner<ort.Tensor[]> {
     this.hasPositions = session.inputNames.includes('position_ids');
     this.merged = session.inputNames.includes('use_cache_branch');
     this.logitsToKeep = session.inputNames.find((n) => n === 'logits_to_keep' || n === 'num_logits_to_keep');
+    this.steersInModel = session.outputNames.includes('steered_logits');
+    this.#plainOutputs = session.outputNames.filter((n) => !STEERING_OUTPUTS.includes(n));
   }
 
   /** A run of rows for core's session machine; base rows run at adapter scale 0 on a paired export. */
@@ -45,12 +61,37 @@ export class OrtRunner implements PairedRowRunner<ort.Tensor[]> {
     cache: ort.Tensor[] | undefined,
     past: number,
     tokens: number[],
+    steering?: ModelSteering,
   ): Promise<RowRun<ort.Tensor[]>> {
     const scale = this.paired ? rows.map((r) => (r === 'base' ? 0 : 1)) : undefined;
-    const { logits, present, positions } = await this.forward(tokens, rows.length, past, cache, scale);
+    // the steering step runs (and is fetched) only on a (base, adapted) run that asks for it
+    const steer = this.steersInModel && steering && rows.length === 2 ? steering : undefined;
+    const { logits, present, positions, outputs } = await this.forward(
+      tokens,
+      rows.length,
+      past,
+      cache,
+      scale,
+      {
+        steering: steer,
+      },
+    );
     const V = this.vocabSize;
     const last = (row: number) => (row * positions + positions - 1) * V;
-    return { logits: (row) => logits.slice(last(row), last(row) + V), state: present };
+    const run: RowRun<ort.Tensor[]> = {
+      logits: (row) =>
+        rows.length === 1 && positions === 1 ? logits : logits.slice(last(row), last(row) + V),
+      state: present,
+    };
+    if (steer) {
+      run.steered = {
+        ...steer,
+        logits: outputs.steered_logits!.data as Float32Array,
+        kl: (outputs.steer_kl!.data as Float32Array)[0]!,
+        kept: (outputs.steer_kept!.data as Float32Array)[0]!,
+      };
+    }
+    return run;
   }
 
   split(joint: ort.Tensor[]): [ort.Tensor[], ort.Tensor[]] {
@@ -77,8 +118,13 @@ export class OrtRunner implements PairedRowRunner<ort.Tensor[]> {
     past: number,
     cache: ort.Tensor[] | undefined,
     scale: number[] | undefined,
-    keepAll = false,
-  ): Promise<{ logits: Float32Array; present: ort.Tensor[]; positions: number }> {
+    { keepAll = false, steering }: { keepAll?: boolean; steering?: ModelSteering } = {},
+  ): Promise<{
+    logits: Float32Array;
+    present: ort.Tensor[];
+    positions: number;
+    outputs: ort.InferenceSession.OnnxValueMapType;
+  }> {
     const { layers, kvHeads, headDim } = this.shape;
     const seq = tokens.length;
     // graphs with logits_to_keep (transformers 4.45+ exports) compute the LM head for the last
@@ -116,13 +162,24 @@ export class OrtRunner implements PairedRowRunner<ort.Tensor[]> {
             : new ort.Tensor('float32', new Float32Array(0), [rows, kvHeads, 0, headDim]));
       }
     }
-    const out = await this.session.run(feeds);
+    if (this.steersInModel) {
+      // inputs are fed on every run; the steering nodes run only when their outputs are fetched
+      const s = steering ?? NO_STEERING;
+      feeds.steer_mu = new ort.Tensor('float32', Float32Array.of(s.mu), []);
+      feeds.steer_alpha = new ort.Tensor('float32', Float32Array.of(s.alpha), []);
+      feeds.steer_lambda = new ort.Tensor('float32', Float32Array.of(s.lambda), []);
+    }
+    const out = steering
+      ? await this.session.run(feeds)
+      : this.steersInModel
+        ? await this.session.run(feeds, this.#plainOutputs)
+        : await this.session.run(feeds);
     const present: ort.Tensor[] = [];
     for (let l = 0; l < layers; l++) present.push(out[`present.${l}.key`]!, out[`present.${l}.value`]!);
     const raw = out.logits!;
     // a fresh buffer every run: used as it is, no copy
     const logits =
       raw.type === 'float16' ? f16ToFloat32(raw.data as Uint16Array) : (raw.data as Float32Array);
-    return { logits, present, positions };
+    return { logits, present, positions, outputs: out };
   }
 }

@@ -29,7 +29,9 @@ export class PairedOnnxCausalLM extends OnnxCausalLM implements PairedCausalLM {
   async scorePaired(tokens: ArrayLike<number>): Promise<PairedLogits> {
     checkTokens(tokens, this.vocabSize);
     const n = tokens.length * this.vocabSize;
-    const { logits } = await this.runner.forward(Array.from(tokens), 2, 0, undefined, [0, 1], true);
+    const { logits } = await this.runner.forward(Array.from(tokens), 2, 0, undefined, [0, 1], {
+      keepAll: true,
+    });
     return { base: logits.slice(0, n), adapted: logits.slice(n, 2 * n) };
   }
 }

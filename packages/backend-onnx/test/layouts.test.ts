@@ -1,6 +1,6 @@
 // onnx-community directory layouts: a graph per dtype (model_fp16.onnx, model_q4.onnx...), weights in
 // an external data file, and the logits_to_keep input of recent exports.
-import { copyFile, readdir, rename, stat } from 'node:fs/promises';
+import { copyFile, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   describeCausalLMConformance,
@@ -8,7 +8,7 @@ import {
   expectCode,
 } from '@svdecode/core/test';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { availableDtypes, findOnnxGraph, loadOnnxModel } from '../src/index.js';
+import { availableDtypes, findOnnxGraph, loadOnnxModel, type PairedOnnxCausalLM } from '../src/index.js';
 import { exportFixture, maxAbsDiff, referenceModel, tempDir } from './helpers.js';
 
 const TOKENS = [1, 17, 42, 5, 88, 3, 60, 61, 62, 9];
@@ -101,5 +101,63 @@ describe('a graph per dtype (transformers.js file names)', () => {
       hint: 'This directory has: fp16, q4.',
     });
     await expectCode(loadOnnxModel(dir, { dtype: 'bogus' as never }), 'BAD_ARGUMENT');
+  });
+});
+
+describe('quantized exports (q8, q4: MatMulNBits)', () => {
+  it.each([
+    ['q8', 0.05],
+    ['q4', 0.5],
+  ] as const)(
+    '%s: loads by dtype, the KV cache gives the scored logits, close to fp32',
+    async (dtype, tolerance) => {
+      const dir = join(await tempDir(), dtype);
+      await exportFixture('llama-gqa', dir, { dtype });
+      const { steps, scored } = await stepLogits(dir, { dtype });
+      const V = steps[0]!.length;
+      // step logits are the scored logits of the same positions
+      expect(maxAbsDiff(steps[0]!, scored.subarray(3 * V, 4 * V))).toBeLessThan(1e-4);
+      for (let i = 1; i < steps.length; i++)
+        expect(maxAbsDiff(steps[i]!, scored.subarray((i + 3) * V, (i + 4) * V))).toBeLessThan(1e-4);
+      const reference = await referenceModel('llama-gqa');
+      const change = maxAbsDiff(scored, await reference.score(TOKENS));
+      expect(change).toBeGreaterThan(0);
+      expect(change).toBeLessThan(tolerance);
+    },
+  );
+
+  it('a paired q4 export steps base and adapted rows; its base row is the plain q4 model', async () => {
+    const root = await tempDir();
+    await exportFixture('llama-gqa', join(root, 'plain'), { dtype: 'q4' });
+    await exportFixture('llama-gqa', join(root, 'paired'), { dtype: 'q4', adapter: 'lora', paired: true });
+    const plain = await loadOnnxModel(join(root, 'plain'));
+    const paired = await loadOnnxModel(join(root, 'paired'));
+    expect(paired.paired).toBe(true);
+    const session = plain.createSession();
+    const pair = (paired as PairedOnnxCausalLM).createPairedSession();
+    for (const tokens of [TOKENS.slice(0, 4), [TOKENS[4]!], [TOKENS[5]!]]) {
+      const [p, both] = [await session.append(tokens), await pair.append(tokens)];
+      expect(maxAbsDiff(both.base, p)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(both.adapted, p)).toBeGreaterThan(1e-3);
+    }
+    session.dispose();
+    pair.dispose();
+    plain.dispose();
+    paired.dispose();
+  });
+
+  it('a graph with an operator this onnxruntime lacks: ONNX_OPERATOR_UNSUPPORTED, with a hint', async () => {
+    const dir = join(await tempDir(), 'unknown-op');
+    await exportFixture('llama-gqa', dir, { dtype: 'q4' });
+    const file = join(dir, 'onnx', 'model_q4.onnx');
+    const bytes = await readFile(file);
+    // rename the operator in place (same length): MatMulNBits -> MatMulNBitz
+    await writeFile(
+      file,
+      Buffer.from(bytes.toString('latin1').replaceAll('MatMulNBits', 'MatMulNBitz'), 'latin1'),
+    );
+    const error = await loadOnnxModel(dir).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ONNX_OPERATOR_UNSUPPORTED', details: { operator: 'MatMulNBitz' } });
+    expect((error as { hint: string }).hint).toMatch(/onnxruntime/);
   });
 });

@@ -89,6 +89,14 @@ export const ERROR_CODES = {
     kind: 'file',
     hint: 'A weight has another shape than the config implies; check the checkpoint matches config.json.',
   },
+  QUANT_SHAPE: {
+    kind: 'input',
+    hint: 'Block quantization (q4 / q8, Q4_0 / Q8_0) needs every quantized matrix input dimension divisible by 32; export in fp32 or fp16.',
+  },
+  ONNX_OPERATOR_UNSUPPORTED: {
+    kind: 'environment',
+    hint: 'This onnxruntime build lacks an operator the graph uses (quantized graphs need com.microsoft MatMulNBits, onnxruntime 1.17+); upgrade onnxruntime-node or load the fp32 graph.',
+  },
   GGUF_UNSUPPORTED: {
     kind: 'file',
     hint: 'GGUF export covers Llama-family models without biases, byte-level BPE tokenizers and LoRA adapters.',

@@ -3,7 +3,14 @@ export { ERROR_CODES, isSvdecodeError, SvdecodeError } from './errors.js';
 export { LazyBaseCosts, type LazyStepKind } from './lazy-costs.js';
 export type { CausalLM, DecodeSession, ModelInfo } from './model.js';
 export { pairModels, steeringSession } from './pair-models.js';
-export type { LazyPairedSession, PairedCausalLM, PairedLogits, PairedSession } from './paired.js';
+export type {
+  LazyPairedSession,
+  ModelSteering,
+  PairedCausalLM,
+  PairedLogits,
+  PairedSession,
+  SteeredStep,
+} from './paired.js';
 export { isLazyPaired, isPaired } from './paired.js';
 export { mulberry32 } from './random.js';
 export type {

@@ -1,10 +1,30 @@
 import type { LazyBaseCosts } from './lazy-costs.js';
 import type { CausalLM, DecodeSession } from './model.js';
 
+/** The steering settings a model may apply itself (a graph with SVDecode's steering step inside). */
+export interface ModelSteering {
+  mu: number;
+  alpha: number;
+  /** -Infinity removes masked tokens. */
+  lambda: number;
+}
+
+/** The steering step a model computed for one position, with the settings it used. */
+export interface SteeredStep extends ModelSteering {
+  /** `adapted + mu * delta_hat` (Eq. 14); a fresh array the caller owns. */
+  logits: Float32Array;
+  /** KL(p_adapted || p_base), nats; not finite when the logits were not (the caller reports it). */
+  kl: number;
+  /** The confident set's size. */
+  kept: number;
+}
+
 /** Base and adapted logits of the same position, same context. */
 export interface PairedLogits {
   base: Float32Array;
   adapted: Float32Array;
+  /** The steered logits, when the session steers inside the model (`steerInModel`). */
+  steered?: SteeredStep;
 }
 
 /**
@@ -19,6 +39,12 @@ export interface PairedSession {
   append(tokens: ArrayLike<number>): Promise<PairedLogits>;
   fork(): PairedSession;
   dispose(): void;
+  /**
+   * Asks the model to compute the steering step of every eager step itself (`steered` in the
+   * result); undefined stops it. Returns whether it will: only models with the step inside them
+   * (an ONNX paired export with `steering: true`) do; the others leave it to the sampler.
+   */
+  steerInModel?(settings: ModelSteering | undefined): boolean;
 }
 
 /**

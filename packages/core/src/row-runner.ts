@@ -1,4 +1,5 @@
 import type { LazyBaseCosts } from './lazy-costs.js';
+import type { ModelSteering, SteeredStep } from './paired.js';
 
 /** Which model a row of a run is: the base model (adapter off) or the adapted one. A plain model's one row is `adapted`. */
 export type RowKind = 'base' | 'adapted';
@@ -9,6 +10,8 @@ export interface RowRun<State> {
   logits(row: number): Float32Array;
   /** The rows' state after the run. */
   state: State;
+  /** A (base, adapted) run asked for steering, on a runner that steers in the model. */
+  steered?: SteeredStep;
 }
 
 /**
@@ -33,6 +36,7 @@ export interface RowRunner<State> {
     state: State | undefined,
     past: number,
     tokens: number[],
+    steering?: ModelSteering,
   ): Promise<RowRun<State>>;
   /** An independent copy (forks). */
   fork(state: State): State;
@@ -43,6 +47,11 @@ export interface RowRunner<State> {
 export interface PairedRowRunner<State> extends RowRunner<State> {
   /** Lazy decoding's running cost estimates, shared by the lazy sessions of this runner. */
   readonly lazyCosts: LazyBaseCosts;
+  /**
+   * The model computes the steering step itself: `run` of the rows (base, adapted) with `steering`
+   * returns `steered`.
+   */
+  readonly steersInModel?: boolean;
   /** A (base, adapted) state as two one-row states. */
   split(joint: State): [base: State, adapted: State];
   /** Two one-row states at the same length as one (base, adapted) state. */

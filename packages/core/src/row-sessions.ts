@@ -1,7 +1,7 @@
 import { SvdecodeError } from './errors.js';
 import type { LazyBaseCosts } from './lazy-costs.js';
 import type { DecodeSession } from './model.js';
-import type { LazyPairedSession, PairedLogits, PairedSession } from './paired.js';
+import type { LazyPairedSession, ModelSteering, PairedLogits, PairedSession } from './paired.js';
 import type { PairedRowRunner, RowKind, RowRun, RowRunner } from './row-runner.js';
 import { checkTokens } from './validate.js';
 
@@ -26,6 +26,8 @@ abstract class MachineSession<State> {
   #length: number;
   #disposed = false;
   protected slots: Partial<Record<Slot, State>> = {};
+  /** Steering the model computes on eager (base, adapted) runs (`steerInModel`). */
+  protected steering: ModelSteering | undefined;
 
   constructor(
     protected readonly runner: RowRunner<State>,
@@ -68,7 +70,7 @@ abstract class MachineSession<State> {
     this.slots[slot] = undefined; // not `delete`: the slots object keeps its shape on this per-token path
     let out: RowRun<State>;
     try {
-      out = await this.runner.run(rows, state, past, tokens);
+      out = await this.runner.run(rows, state, past, tokens, rows === PAIR ? this.steering : undefined);
     } catch (error) {
       if (this.#disposed) this.free(state);
       else if (state !== undefined) this.slots[slot] = state;
@@ -137,6 +139,14 @@ export class RowSession<State> extends LockstepSession<State> implements DecodeS
   }
 }
 
+/** Asks a runner that steers in the model to do it on a session's eager steps. */
+function steerInModel<State>(
+  pair: PairedRowRunner<State>,
+  settings: ModelSteering | undefined,
+): ModelSteering | undefined {
+  return pair.steersInModel && settings ? { ...settings } : undefined;
+}
+
 /** Base and adapted rows in one run per step: the eager `PairedSession`. */
 export class PairedRowSession<State> extends LockstepSession<State> implements PairedSession {
   constructor(
@@ -148,11 +158,18 @@ export class PairedRowSession<State> extends LockstepSession<State> implements P
 
   async append(tokens: ArrayLike<number>): Promise<PairedLogits> {
     const out = await this.step(PAIR, tokens);
-    return { base: out.logits(0), adapted: out.logits(1) };
+    return { base: out.logits(0), adapted: out.logits(1), steered: out.steered };
+  }
+
+  steerInModel(settings: ModelSteering | undefined): boolean {
+    this.steering = steerInModel(this.pair, settings);
+    return this.steering !== undefined;
   }
 
   fork(): PairedRowSession<State> {
-    return new PairedRowSession(this.pair, this.forkStart());
+    const copy = new PairedRowSession(this.pair, this.forkStart());
+    copy.steering = this.steering;
+    return copy;
   }
 }
 
@@ -207,7 +224,13 @@ export class LazyPairedRowSession<State> extends MachineSession<State> implement
     const out = await this.runSlot('joint', PAIR, this.length, ids);
     this.advance(ids.length);
     this.#lastBase = out.logits(0);
-    return { base: this.#lastBase, adapted: out.logits(1) };
+    return { base: this.#lastBase, adapted: out.logits(1), steered: out.steered };
+  }
+
+  /** Steering in the model on the eager steps that run both rows at once (catch-ups run them apart). */
+  steerInModel(settings: ModelSteering | undefined): boolean {
+    this.steering = steerInModel(this.pair, settings);
+    return this.steering !== undefined;
   }
 
   async appendAdapted(tokens: ArrayLike<number>): Promise<Float32Array> {
@@ -252,6 +275,7 @@ export class LazyPairedRowSession<State> extends MachineSession<State> implement
     copy.#split = this.#split;
     copy.#pending = [...this.#pending];
     copy.#lastBase = this.#lastBase;
+    copy.steering = this.steering;
     return copy;
   }
 }

@@ -7,14 +7,24 @@ import {
   linearDeltasOf,
   openCheckpointWeights,
   parseLinearModule,
+  QUANT_BLOCK,
 } from '@svdecode/hf-io';
 import { type GgufTensor, type GgufTensorType, type GgufValue, gguf, writeGguf } from './gguf-file.js';
 import { GGUF_LINEAR, llamaTensors, permuteForRope } from './llama-names.js';
 import { tokenizerMetadata } from './tokenizer-metadata.js';
 
 export interface ExportGgufOptions {
-  /** Element type of the weight matrices (default F32); norms stay F32. */
+  /**
+   * Element type of the weight matrices (default F32): F16, or llama.cpp's block quantizations
+   * Q8_0 and Q4_0 (blocks of 32 along each row, float16 scales); norms stay F32.
+   */
   dtype?: GgufTensorType;
+  /**
+   * For Q8_0 / Q4_0: the type of a matrix whose rows do not divide into blocks of 32 (F16 or F32),
+   * as llama.cpp's quantizer falls back for such tensors. Default: none, such a model is refused
+   * (QUANT_SHAPE) naming the first matrix.
+   */
+  fallback?: 'F16' | 'F32';
   /** Directory with the tokenizer.json to embed (default: the model directory, when `source` is one). */
   tokenizerDir?: string;
   /** `general.name` (default: the directory's name). */
@@ -44,12 +54,15 @@ function checkArchitecture(config: LlamaConfig): void {
   }
 }
 
+/** llama.cpp's `llama_ftype` of a file whose matrices are mostly of a type. */
+const FILE_TYPE: Record<GgufTensorType, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 7 };
+
 /** The `llama.*` and `general.*` metadata llama.cpp reads for a Llama-family model. */
 function modelMetadata(config: LlamaConfig, name: string, dtype: GgufTensorType): Array<[string, GgufValue]> {
   return [
     ['general.architecture', gguf.string('llama')],
     ['general.name', gguf.string(name)],
-    ['general.file_type', gguf.u32(dtype === 'F16' ? 1 : 0)],
+    ['general.file_type', gguf.u32(FILE_TYPE[dtype])],
     ['llama.vocab_size', gguf.u32(config.vocabSize)],
     ['llama.context_length', gguf.u32(config.maxPositions)],
     ['llama.embedding_length', gguf.u32(config.hiddenSize)],
@@ -95,10 +108,24 @@ export async function exportGguf(
         pad: config.padTokenId,
       })),
     ];
+    const blocks = dtype === 'Q8_0' || dtype === 'Q4_0';
+    const matrixType = (shape: readonly number[], tensor: string): GgufTensorType => {
+      if (!blocks || shape[shape.length - 1]! % QUANT_BLOCK === 0) return dtype;
+      if (options.fallback) return options.fallback;
+      throw new SvdecodeError(
+        'QUANT_SHAPE',
+        `${tensor} has rows of ${shape[shape.length - 1]} values, not a multiple of ${dtype}'s ${QUANT_BLOCK}-value block`,
+        {
+          hint: `Pass fallback: 'F16' (--fallback f16) to keep such matrices in F16 as llama.cpp's quantizer does, or export F16 / F32.`,
+          details: { tensor, shape, dtype, block: QUANT_BLOCK },
+        },
+      );
+    };
+    // every type is decided before the file is started: a refusal writes nothing
     const tensors: GgufTensor[] = llamaTensors(config).map((plan) => ({
       name: plan.gguf,
       shape: plan.shape,
-      type: plan.matrix ? dtype : 'F32',
+      type: plan.matrix ? matrixType(plan.shape, plan.gguf) : 'F32',
       data: async () => {
         const values = await weights.tensor(plan.checkpoint, plan.shape);
         return plan.permuteHeads ? permuteForRope(values, plan.shape, plan.permuteHeads) : values;

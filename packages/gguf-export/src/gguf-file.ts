@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises';
 import { SvdecodeError } from '@svdecode/core';
-import { float32ToF16, stageFile } from '@svdecode/hf-io';
+import { float32ToF16, QUANT_BLOCK, stageFile } from '@svdecode/hf-io';
+import { BLOCK_BYTES, encodeBlocks, type GgmlBlockType } from './ggml-blocks.js';
 
 /** GGUF value types (the numbers are the format's). */
 const T = { u32: 4, i32: 5, f32: 6, bool: 7, string: 8, array: 9, u64: 10 } as const;
@@ -24,10 +25,28 @@ export const gguf = {
   f32s: (value: ArrayLike<number>): GgufValue => ({ type: 'array', of: 'f32', value }),
 };
 
-/** Tensor element types we write (GGML type ids 0 and 1). */
-export type GgufTensorType = 'F32' | 'F16';
-const GGML_TYPE: Record<GgufTensorType, number> = { F32: 0, F16: 1 };
-const BYTES: Record<GgufTensorType, number> = { F32: 4, F16: 2 };
+/** Tensor element types we write (GGML type ids 0, 1, 8 and 2). */
+export type GgufTensorType = 'F32' | 'F16' | GgmlBlockType;
+const GGML_TYPE: Record<GgufTensorType, number> = { F32: 0, F16: 1, Q8_0: 8, Q4_0: 2 };
+
+/** Bytes a tensor of this shape and type takes (block types: whole blocks of 32 along ne[0]). */
+function byteSize(t: GgufTensor): number {
+  const n = elementCount(t);
+  if (t.type === 'F32') return 4 * n;
+  if (t.type === 'F16') return 2 * n;
+  return (n / QUANT_BLOCK) * BLOCK_BYTES[t.type];
+}
+
+/** The bytes of a tensor as the file stores them. */
+function encode(t: GgufTensor, values: Float32Array): Uint8Array {
+  if (t.type === 'F32') return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  if (t.type === 'F16') {
+    const half = float32ToF16(values);
+    return new Uint8Array(half.buffer, half.byteOffset, half.byteLength);
+  }
+  const cols = t.shape[t.shape.length - 1]!;
+  return encodeBlocks(t.type, values, values.length / cols, cols, t.name);
+}
 
 /**
  * A tensor to write. `shape` is row-major as in safetensors ([out, in] for a linear weight); the file
@@ -142,7 +161,7 @@ export async function writeGguf(
     header.u32(GGML_TYPE[t.type]);
     header.u64(offset);
     offsets.push(offset);
-    offset = align(offset + elementCount(t) * BYTES[t.type]);
+    offset = align(offset + byteSize(t));
   }
   header.pad(align(header.length));
   const head = header.buffer();
@@ -159,8 +178,7 @@ export async function writeGguf(
             { details: { tensor: t.name, shape: t.shape, values: values.length } },
           );
         }
-        const raw = t.type === 'F16' ? float32ToF16(values) : values;
-        const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+        const bytes = encode(t, values);
         await file.write(bytes, 0, bytes.length, head.length + offsets[i]!);
       }
       // the last tensor's padding, so that the file size is what the offsets promise

@@ -201,3 +201,60 @@ describe('exportGguf and exportGgufLora (embedded model, demo LoRA)', () => {
     expect((await readdir(dir)).filter((f) => /^(ia3|empty|x|y)\./.test(f))).toEqual([]);
   });
 });
+
+describe('Q8_0 and Q4_0 (llama.cpp block quantization)', () => {
+  it('writes the blocks llama.cpp reads: f16 scale then levels; falls back where rows do not divide by 32', async () => {
+    const { dequantizeRows, float32ToF16, quantizeRows } = await import('@svdecode/hf-io');
+    const directory = await loadModelDirectory(TINY, { tokenizer: false });
+    const { config } = directory;
+    const embed = await directory.weights.readFloat32('model.embed_tokens.weight');
+    await directory.close();
+    for (const [dtype, type, fileType, bits] of [
+      ['Q8_0', 8, 7, 8],
+      ['Q4_0', 2, 2, 4],
+    ] as const) {
+      const file = join(dir, `tiny-${dtype}.gguf`);
+      await exportGguf(TINY, file, { dtype, fallback: 'F16' });
+      const bytes = await readFile(file);
+      const { metadata, tensors, dataStart } = readGguf(bytes);
+      expect(metadata['general.file_type']).toBe(fileType);
+      const byName = new Map(tensors.map((t) => [t.name, t]));
+      expect(byName.get('blk.0.attn_q.weight')!.type).toBe(type);
+      expect(byName.get('blk.0.ffn_down.weight')!.type).toBe(1); // 688 values a row: F16
+      expect(byName.get('blk.0.attn_norm.weight')!.type).toBe(0);
+      // decode the embedding's blocks by the format (scale f16, then levels) and compare
+      const t = byName.get('token_embd.weight')!;
+      const blockBytes = dtype === 'Q8_0' ? 34 : 18;
+      const at = dataStart + t.offset;
+      const blocks = embed.length / 32;
+      const decoded = new Float32Array(embed.length);
+      for (let b = 0; b < blocks; b++) {
+        const p = at + b * blockBytes;
+        const scale = f16ToFloat32(Uint16Array.of(bytes.readUInt16LE(p)))[0]!;
+        for (let j = 0; j < 32; j++) {
+          const level =
+            dtype === 'Q8_0'
+              ? bytes.readInt8(p + 2 + j)
+              : j < 16
+                ? (bytes[p + 2 + j]! & 0x0f) - 8
+                : (bytes[p + 2 + j - 16]! >> 4) - 8;
+          decoded[b * 32 + j] = level * scale;
+        }
+      }
+      const q = quantizeRows(embed, config.vocabSize, config.hiddenSize, bits);
+      const want = dequantizeRows(q, f16ToFloat32(float32ToF16(q.scales)));
+      let diff = 0;
+      for (let i = 0; i < want.length; i++) diff = Math.max(diff, Math.abs(decoded[i]! - want[i]!));
+      expect(diff).toBe(0);
+    }
+  });
+
+  it('refuses rows that do not divide into blocks without a fallback, and writes nothing', async () => {
+    const file = join(dir, 'refused-q4.gguf');
+    await expect(exportGguf(TINY, file, { dtype: 'Q4_0' })).rejects.toMatchObject({
+      code: 'QUANT_SHAPE',
+      details: { tensor: 'blk.0.ffn_down.weight' },
+    });
+    expect((await readdir(dir)).filter((f) => f.startsWith('refused'))).toEqual([]);
+  });
+});

@@ -1,3 +1,5 @@
+export type { BlockQuantized } from './block-quant.js';
+export { dequantizeRows, QUANT_BLOCK, quantizeRows } from './block-quant.js';
 export type { CheckpointWeights } from './checkpoint-weights.js';
 export { openCheckpointWeights } from './checkpoint-weights.js';
 export type { GenerationConfig, LlamaConfig, RopeScaling } from './config.js';
@@ -12,6 +14,8 @@ export type { LinearAdapter, LinearDelta, LinearName } from './linear-delta.js';
 export { applyLinearDelta, linearDeltasOf, parseLinearModule } from './linear-delta.js';
 export type { LoadModelDirectoryOptions, ModelDirectory } from './model-dir.js';
 export { loadModelDirectory } from './model-dir.js';
+export type { OnnxDtype } from './onnx-dtypes.js';
+export { ONNX_DTYPES } from './onnx-dtypes.js';
 export {
   directoryProvenance,
   EXPORT_PROVENANCE,

@@ -11,6 +11,7 @@ import {
   type LinearDelta,
   linearDeltasOf,
   loadTokenizer,
+  ONNX_DTYPES,
   openCheckpointWeights,
   parseLinearModule,
   stageDirectory,
@@ -28,7 +29,30 @@ export interface ExportOnnxOptions {
   /** Write the weights to onnx/model.onnx_data beside the graph (the external-data layout). Default: inside. */
   externalData?: boolean /** Add the `logits_to_keep` input (the LM head runs on the last positions only when decoding). */;
   logitsToKeep?: boolean;
+  /**
+   * Weights of the graph, named as transformers.js names dtypes: `fp32` (default, onnx/model.onnx),
+   * `q8` (onnx/model_quantized.onnx) or `q4` (onnx/model_q4.onnx): weight-only block quantization
+   * of every linear layer and the LM head with onnxruntime's `MatMulNBits` (8 or 4 bits, blocks of
+   * 32; llama.cpp's Q8_0 / Q4_0 rules). Plain, merged and paired exports alike; a paired export's
+   * adapter branch stays float32. Every quantized matrix's input dimension must divide by 32.
+   */
+  dtype?: OnnxExportDtype;
+  /**
+   * q8 / q4 only: onnxruntime's compute path for MatMulNBits, 4 (default: activations quantized to
+   * int8 per block, int32 accumulation, the faster path on CPU) or 0 (float32).
+   */
+  accuracyLevel?: 0 | 4;
+  /**
+   * Paired exports: SVDecode's steering step inside the graph (inputs `steer_mu`, `steer_alpha`,
+   * `steer_lambda`; outputs `steered_logits`, `steer_kl`, `steer_kept`), which
+   * `@svdecode/backend-onnx` uses instead of the JavaScript kernel when decoding steered.
+   */
+  steering?: boolean;
 }
+
+/** The dtypes the exporter writes. */
+export type OnnxExportDtype = 'fp32' | 'q8' | 'q4';
+const QUANT_BITS = { q8: 8, q4: 4 } as const;
 
 const moduleOf = (module: string) => {
   if (!parseLinearModule(module))
@@ -100,7 +124,27 @@ export async function writeOnnxModel(
     for (const [name, shape] of expectedWeights(c))
       map.set(name, { shape, data: await weights.tensor(name, shape) });
     const deltas = options.adapter ? await linearDeltasOf(options.adapter, 'ONNX export') : undefined;
-    const graphOptions = { logitsToKeep: options.logitsToKeep };
+    const dtype = options.dtype ?? 'fp32';
+    if (!(dtype in ONNX_DTYPES) || !['fp32', 'q8', 'q4'].includes(dtype))
+      throw new SvdecodeError(
+        'BAD_ARGUMENT',
+        `the ONNX exporter writes fp32, q8 or q4, not ${JSON.stringify(dtype)}`,
+        {
+          hint: 'Pass dtype fp32, q8 (8-bit weights) or q4 (4-bit weights).',
+          details: { dtype },
+        },
+      );
+    if (options.steering && !options.paired)
+      throw new SvdecodeError('BAD_ARGUMENT', 'steering inside the graph needs a paired export', {
+        hint: 'Pass { adapter, paired: true, steering: true }: the steering step compares the base and adapted rows of one run.',
+      });
+    const graphOptions = {
+      logitsToKeep: options.logitsToKeep,
+      steering: options.steering,
+      ...(dtype === 'fp32'
+        ? {}
+        : { quantize: { bits: QUANT_BITS[dtype as 'q8' | 'q4'], accuracyLevel: options.accuracyLevel } }),
+    };
     graph = !deltas
       ? buildLlamaGraph(c, map, graphOptions)
       : options.paired
@@ -120,12 +164,13 @@ export async function writeOnnxModel(
     }
   }
   await mkdir(join(dir, 'onnx'), { recursive: true });
+  const file = `model${ONNX_DTYPES[options.dtype ?? 'fp32']}.onnx`;
   if (options.externalData) {
-    const { model, data } = externalizeInitializers(graph, 'model.onnx_data');
-    await writeFile(join(dir, 'onnx', 'model.onnx'), model);
-    await writeFile(join(dir, 'onnx', 'model.onnx_data'), data);
+    const { model, data } = externalizeInitializers(graph, `${file}_data`);
+    await writeFile(join(dir, 'onnx', file), model);
+    await writeFile(join(dir, 'onnx', `${file}_data`), data);
   } else {
-    await writeFile(join(dir, 'onnx', 'model.onnx'), graph);
+    await writeFile(join(dir, 'onnx', file), graph);
   }
   await writeFile(join(dir, 'config.json'), `${JSON.stringify(hfConfig(c), null, 2)}\n`);
   const generation = {

@@ -17,6 +17,8 @@ export class GraphBuilder {
   readonly outputs: onnxProto.onnx.IValueInfoProto[] = [];
   #count = 0;
   readonly #constants = new Map<string, string>();
+  /** Operator domains besides the default one that the graph uses (e.g. com.microsoft). */
+  readonly #domains = new Set<string>();
 
   /** A float32 weight (stored raw, little-endian). */
   weight(name: string, data: Float32Array, dims: number[]): string {
@@ -26,6 +28,12 @@ export class GraphBuilder {
       dims,
       rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
     });
+    return name;
+  }
+
+  /** A uint8 initializer (packed quantized weights). */
+  bytes(name: string, data: Uint8Array, dims: number[]): string {
+    this.initializers.push({ name, dataType: DataType.UINT8, dims, rawData: data });
     return name;
   }
 
@@ -80,6 +88,19 @@ export class GraphBuilder {
     return this.op(type, inputs, attrs)[0]!;
   }
 
+  /** One-output op of another domain (onnxruntime's contrib ops are `com.microsoft`, version 1). */
+  contrib(
+    type: string,
+    inputs: string[],
+    attrs: Record<string, Attr> = {},
+    domain = 'com.microsoft',
+  ): string {
+    const out = this.one(type, inputs, attrs);
+    this.nodes[this.nodes.length - 1]!.domain = domain;
+    this.#domains.add(domain);
+    return out;
+  }
+
   /** Renames the output of the last node (graph outputs need their fixed names). */
   name(value: string, as: string): string {
     this.nodes.push({ opType: 'Identity', input: [value], output: [as], name: `${as}_identity` });
@@ -95,11 +116,14 @@ export class GraphBuilder {
     this.outputs.push(valueInfo(name, elemType, dims));
   }
 
-  /** The serialised model (opset 17, IR 8). */
+  /** The serialised model (opset 17, IR 8; version 1 of any contrib domain used). */
   serialize(metadata: Record<string, string> = {}): Uint8Array {
     const model = onnx.ModelProto.create({
       irVersion: 8,
-      opsetImport: [{ domain: '', version: 17 }],
+      opsetImport: [
+        { domain: '', version: 17 },
+        ...[...this.#domains].map((domain) => ({ domain, version: 1 })),
+      ],
       producerName: 'svdecode',
       producerVersion: '0.1.0',
       graph: {

@@ -1,5 +1,7 @@
-export type { ExportOnnxOptions } from './export.js';
+export type { ExportOnnxOptions, OnnxExportDtype } from './export.js';
 export { exportOnnx, writeOnnxModel } from './export.js';
 export { DataType, GraphBuilder } from './graph.js';
-export type { LinearBranch, LlamaGraphOptions } from './llama-graph.js';
+export type { LinearBranch, LlamaGraphOptions, WeightMap } from './llama-graph.js';
 export { buildLlamaGraph } from './llama-graph.js';
+export type { WeightQuantization } from './quantized-matmul.js';
+export { addSteering, STEERING_INPUTS, STEERING_OUTPUTS } from './steering-graph.js';

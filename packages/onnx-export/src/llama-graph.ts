@@ -1,5 +1,8 @@
 import { type LlamaConfig, ropeInverseFrequencies, ropeTables } from '@svdecode/hf-io';
 import { DataType, GraphBuilder } from './graph.js';
+import { type LinearGroupContext, linearGroup } from './linear-group.js';
+import { type WeightQuantization, weightOnlyMatMul } from './quantized-matmul.js';
+import { addSteering } from './steering-graph.js';
 
 /** Every weight of the model by checkpoint name, float32, in the checkpoint layout (linear [out, in]). */
 export type WeightMap = ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>;
@@ -29,6 +32,13 @@ export interface LlamaGraphOptions {
    * the last k positions only (0 keeps every position).
    */
   logitsToKeep?: boolean;
+  /**
+   * Weight-only block quantization of every linear layer and the LM head (onnxruntime's
+   * `MatMulNBits`); embeddings, norms and adapter branches stay float32.
+   */
+  quantize?: WeightQuantization;
+  /** With `branch`: SVDecode's steering step inside the graph (steering-graph.ts). */
+  steering?: boolean;
 }
 
 /**
@@ -56,62 +66,21 @@ export function buildLlamaGraph(c: LlamaConfig, w: WeightMap, options: LlamaGrap
     if (!t) throw new Error(`the weight map has no ${name}`); // the exporter fills it from expectedWeights
     return t;
   };
-  // linear weights come [out, in] (checkpoint layout; replacements too); the graph multiplies x [.., in] by [in, out]
-  const linearWeight = (name: string) => {
-    const { data, shape } = options.replace?.get(name) ?? tensor(name);
-    const [outDim, inDim] = shape as [number, number];
-    return g.weight(name, transposeRaw(data, [outDim, inDim]), [inDim, outDim]);
-  };
   const vector = (name: string) => {
     const t = tensor(name);
     return g.weight(name, t.data, [...t.shape]);
   };
-  const optionalVector = (name: string) => (w.has(name) ? vector(name) : undefined);
-
-  const linear = (module: string, x: string): string => {
-    const ia3 = options.branch?.ia3?.get(module);
-    const factor = (l: Float32Array, dims: number[]) =>
-      // 1 + s (l - 1), per row
-      g.one('Add', [
-        g.float(1),
-        g.one('Mul', [
-          scaleColumn!,
-          g.weight(
-            `${module}.ia3_l_minus_1`,
-            l.map((v) => v - 1),
-            dims,
-          ),
-        ]),
-      ]);
-    let input = x;
-    if (ia3?.input) input = g.one('Mul', [x, factor(ia3.l, [ia3.l.length])]);
-    let y = g.one('MatMul', [input, linearWeight(`${module}.weight`)]);
-    const bias = optionalVector(`${module}.bias`);
-    if (bias) y = g.one('Add', [y, bias]);
-    if (ia3 && !ia3.input) y = g.one('Mul', [y, factor(ia3.l, [ia3.l.length])]);
-    const lora = options.branch?.lora?.get(module);
-    if (lora) {
-      const a = g.weight(`${module}.lora_A_t`, transposeRaw(lora.a, lora.aShape), [
-        lora.aShape[1],
-        lora.aShape[0],
-      ]);
-      const b = g.weight(`${module}.lora_B_t`, transposeRaw(lora.b, lora.bShape), [
-        lora.bShape[1],
-        lora.bShape[0],
-      ]);
-      const delta = g.one('MatMul', [g.one('MatMul', [x, a]), b]);
-      y = g.one('Add', [y, g.one('Mul', [g.one('Mul', [delta, g.float(lora.scaling)]), scaleColumn!])]);
-    }
-    const dense = options.branch?.dense?.get(module);
-    if (dense) {
-      const d = g.weight(`${module}.delta_t`, transposeRaw(dense.data, dense.shape), [
-        dense.shape[1],
-        dense.shape[0],
-      ]);
-      y = g.one('Add', [y, g.one('Mul', [g.one('MatMul', [x, d]), scaleColumn!])]);
-    }
-    return y;
+  // linear weights come [out, in] (checkpoint layout; replacements too); modules that read one
+  // input are one product (linear-group.ts)
+  const linearContext: LinearGroupContext = {
+    g,
+    weight: (name) => options.replace?.get(name) ?? w.get(name),
+    branch: options.branch,
+    quantize: options.quantize,
+    scaleColumn,
   };
+  const linear = (x: string, modules: string[], name = modules[0]!) =>
+    linearGroup(linearContext, x, modules, name);
   const rmsNorm = (x: string, name: string) => {
     const ms = g.one('ReduceMean', [g.one('Mul', [x, x])], { axes: [-1], keepdims: 1 });
     const normed = g.one('Div', [x, g.one('Sqrt', [g.one('Add', [ms, g.float(c.rmsNormEps)])])]);
@@ -158,9 +127,14 @@ export function buildLlamaGraph(c: LlamaConfig, w: WeightMap, options: LlamaGrap
     const h = rmsNorm(hidden, `${p}input_layernorm.weight`);
     const heads = (x: string, n: number) =>
       g.one('Transpose', [g.one('Reshape', [x, g.ints([0, 0, n, D])])], { perm: [0, 2, 1, 3] });
-    const q = rope(heads(linear(`${p}self_attn.q_proj`, h), H));
-    const k = rope(heads(linear(`${p}self_attn.k_proj`, h), KV));
-    const v = heads(linear(`${p}self_attn.v_proj`, h), KV);
+    const [qLinear, kLinear, vLinear] = linear(
+      h,
+      [`${p}self_attn.q_proj`, `${p}self_attn.k_proj`, `${p}self_attn.v_proj`],
+      `${p}self_attn.qkv_proj`,
+    );
+    const q = rope(heads(qLinear!, H));
+    const k = rope(heads(kLinear!, KV));
+    const v = heads(vLinear!, KV);
     const presentK = g.one('Concat', [past[l]!.k, k], { axis: 2 });
     const presentV = g.one('Concat', [past[l]!.v, v], { axis: 2 });
     g.name(presentK, `present.${l}.key`);
@@ -178,11 +152,11 @@ export function buildLlamaGraph(c: LlamaConfig, w: WeightMap, options: LlamaGrap
       g.one('Transpose', [g.one('Reshape', [attn, g.ints([0, H, -1, D])])], { perm: [0, 2, 1, 3] }),
       g.ints([0, 0, H * D]),
     ]);
-    hidden = g.one('Add', [hidden, linear(`${p}self_attn.o_proj`, merged)]);
+    hidden = g.one('Add', [hidden, linear(merged, [`${p}self_attn.o_proj`])[0]!]);
     const h2 = rmsNorm(hidden, `${p}post_attention_layernorm.weight`);
-    const gate = linear(`${p}mlp.gate_proj`, h2);
-    const act = g.one('Mul', [g.one('Mul', [gate, g.one('Sigmoid', [gate])]), linear(`${p}mlp.up_proj`, h2)]);
-    hidden = g.one('Add', [hidden, linear(`${p}mlp.down_proj`, act)]);
+    const [gate, up] = linear(h2, [`${p}mlp.gate_proj`, `${p}mlp.up_proj`], `${p}mlp.gate_up_proj`);
+    const act = g.one('Mul', [g.one('Mul', [gate!, g.one('Sigmoid', [gate!])]), up!]);
+    hidden = g.one('Add', [hidden, linear(act, [`${p}mlp.down_proj`])[0]!]);
   }
   let final = rmsNorm(hidden, 'model.norm.weight');
   if (options.logitsToKeep) {
@@ -195,21 +169,25 @@ export function buildLlamaGraph(c: LlamaConfig, w: WeightMap, options: LlamaGrap
     ]);
     final = g.one('Slice', [final, start, g.ints([2 ** 62]), g.ints([1])]);
   }
-  const head = c.tieWordEmbeddings
-    ? g.one('Transpose', ['model.embed_tokens.weight'], { perm: [1, 0] })
-    : linearWeight('lm_head.weight');
-  g.name(g.one('MatMul', [final, head]), 'logits');
+  let logits: string;
+  if (!c.tieWordEmbeddings) logits = linear(final, ['lm_head'])[0]!;
+  else if (options.quantize) {
+    // a quantized copy of the embedding as the head; the Gather keeps the float32 table
+    const { data, shape } = tensor('model.embed_tokens.weight');
+    logits = weightOnlyMatMul(g, final, 'lm_head.tied', data, shape as [number, number], options.quantize);
+  } else {
+    logits = g.one('MatMul', [final, g.one('Transpose', ['model.embed_tokens.weight'], { perm: [1, 0] })]);
+  }
+  g.name(logits, 'logits');
+  if (options.steering && options.branch) addSteering(g, 'logits', c.vocabSize);
 
   g.output('logits', DataType.FLOAT, ['batch_size', 'sequence_length', c.vocabSize]);
   for (let l = 0; l < c.numLayers; l++) {
     g.output(`present.${l}.key`, DataType.FLOAT, ['batch_size', KV, 'total_sequence_length', D]);
     g.output(`present.${l}.value`, DataType.FLOAT, ['batch_size', KV, 'total_sequence_length', D]);
   }
-  return g.serialize({ paired: options.branch ? 'adapter_scale' : 'no' });
-}
-
-function transposeRaw(data: Float32Array, [rows, cols]: [number, number]): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = data[i * cols + j]!;
-  return out;
+  return g.serialize({
+    paired: options.branch ? 'adapter_scale' : 'no',
+    ...(options.steering && options.branch ? { steering: 'in-graph' } : {}),
+  });
 }

@@ -33,6 +33,11 @@ export function generate(
   if (userSignal?.aborted) stop.abort();
   userSignal?.addEventListener('abort', () => stop.abort(), { once: true });
   const run = { ...options, signal: stop.signal };
+  // a model that computes the steering step itself does it on every eager step (the steer stage
+  // comes first in this chain, so it sees the raw logits the model steered)
+  const steer = resolved.steer;
+  if (steer && steer.mu !== 0 && 'steerInModel' in session)
+    session.steerInModel?.({ mu: steer.mu, alpha: steer.alpha, lambda: steer.lambda });
   const stepper = toSteppable(session);
   const gen =
     resolved.strategy === 'beam'

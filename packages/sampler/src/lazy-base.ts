@@ -4,6 +4,7 @@ import {
   type LazyBaseCosts,
   type LazyStepKind,
   type PairedSession,
+  type SteeredStep,
   SvdecodeError,
 } from '@svdecode/core';
 import type { ResolvedOptions } from './options.js';
@@ -12,6 +13,8 @@ import type { ResolvedOptions } from './options.js';
 export interface StepLogits {
   adapted: Float32Array;
   base: Float32Array | undefined;
+  /** The steering step, when the model computed it (a session steering in the model). */
+  steered?: SteeredStep;
 }
 
 /** Either kind of session behind one small interface. */
@@ -34,7 +37,7 @@ export function toSteppable(session: DecodeSession | PairedSession): SteppableSe
       const out = await session.append(tokens);
       return out instanceof Float32Array
         ? { adapted: out, base: undefined }
-        : { adapted: out.adapted, base: out.base };
+        : { adapted: out.adapted, base: out.base, steered: out.steered };
     },
     fork: () => toSteppable(session.fork()),
     dispose: () => session.dispose(),

@@ -42,6 +42,7 @@ export async function* generateSequential(
         history,
         step,
         baseSkipped: lazy.active && !logits.base,
+        steered: logits.steered,
       };
       const processed = chain.process(ctx);
       const token = chain.selector!.select(processed, ctx);

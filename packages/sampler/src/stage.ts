@@ -1,3 +1,5 @@
+import type { SteeredStep } from '@svdecode/core';
+
 /**
  * The sampler design, after llama.cpp's sampler chain: a stage is a tiny object that edits a
  * logits vector in place; a chain is itself a stage; a chain ends in a selector that picks a token.
@@ -22,6 +24,12 @@ export interface SamplerContext {
    * decided it was not needed (mu = 0, or a one-token confident set).
    */
   readonly baseSkipped?: boolean;
+  /**
+   * The steering step the model computed for this step's raw logits (a session steering in the
+   * model, e.g. an ONNX paired export with the step inside): the steer stage takes it instead of
+   * computing it, when its settings match and the logits it is given are still the raw ones.
+   */
+  readonly steered?: SteeredStep;
 }
 
 export interface SamplerStage {

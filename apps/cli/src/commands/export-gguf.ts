@@ -9,7 +9,8 @@ import { note } from '../progress.js';
 export interface ExportGgufFlags extends CommonFlags {
   model: string;
   adapter?: string;
-  dtype: 'f32' | 'f16';
+  dtype: 'f32' | 'f16' | 'q8_0' | 'q4_0';
+  fallback?: 'f16' | 'f32';
   out: string;
 }
 
@@ -32,7 +33,10 @@ export async function exportGgufCommand(flags: ExportGgufFlags): Promise<void> {
     }
     kind = 'LoRA adapter';
   } else {
-    await exportGguf(dir, target, { dtype: flags.dtype === 'f16' ? 'F16' : 'F32' });
+    await exportGguf(dir, target, {
+      dtype: flags.dtype.toUpperCase() as 'F32' | 'F16' | 'Q8_0' | 'Q4_0',
+      ...(flags.fallback ? { fallback: flags.fallback.toUpperCase() as 'F16' | 'F32' } : {}),
+    });
     kind = `model (${flags.dtype.toUpperCase()})`;
   }
   const seconds = (performance.now() - started) / 1000;

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { SvdecodeError } from '@svdecode/core';
-import { fingerprintAdapter, fingerprintModel } from '@svdecode/hf-io';
+import { fingerprintAdapter, fingerprintModel, ONNX_DTYPES } from '@svdecode/hf-io';
 import { loadLinearAdapter } from '@svdecode/peft-tfjs';
 import { resolveModelDir } from '../models.js';
 import type { CommonFlags } from '../options.js';
@@ -11,13 +11,19 @@ export interface ExportFlags extends CommonFlags {
   model: string;
   adapter?: string;
   paired?: boolean;
+  steeringInGraph?: boolean;
   externalData?: boolean;
   logitsToKeep?: boolean;
+  dtype?: 'fp32' | 'q8' | 'q4';
   out: string;
 }
 
 /** Exports the model (adapter merged, or kept as a paired branch) to the Optimum ONNX layout. */
 export async function exportOnnxCommand(flags: ExportFlags): Promise<void> {
+  if (flags.steeringInGraph && !flags.paired)
+    throw new SvdecodeError('BAD_ARGUMENT', '--steering-in-graph needs --paired', {
+      hint: 'The steering step compares the base and adapted rows of a paired export: add --paired --adapter <dir>.',
+    });
   if (flags.paired && !flags.adapter)
     throw new SvdecodeError('BAD_ARGUMENT', '--paired needs --adapter', {
       hint: 'A paired export keeps the adapter as a branch next to the base weights.',
@@ -30,8 +36,10 @@ export async function exportOnnxCommand(flags: ExportFlags): Promise<void> {
   await writeExport(dir, target, {
     adapter: flags.adapter ? await loadLinearAdapter(resolve(flags.adapter)) : undefined,
     paired: flags.paired,
+    steering: flags.steeringInGraph,
     externalData: flags.externalData,
     logitsToKeep: flags.logitsToKeep,
+    dtype: flags.dtype,
     tokenizerDir: dir,
     provenance: {
       base: await fingerprintModel(dir),
@@ -41,6 +49,8 @@ export async function exportOnnxCommand(flags: ExportFlags): Promise<void> {
   });
   const seconds = (performance.now() - started) / 1000;
   const kind = flags.paired ? 'paired (adapter_scale input)' : flags.adapter ? 'adapter merged' : 'plain';
-  if (flags.json) process.stdout.write(`${JSON.stringify({ out: target, kind, seconds })}\n`);
-  else note(`exported ${kind} model to ${target} (onnx/model.onnx) in ${seconds.toFixed(1)} s`);
+  const file = `onnx/model${ONNX_DTYPES[flags.dtype ?? 'fp32']}.onnx`;
+  if (flags.json)
+    process.stdout.write(`${JSON.stringify({ out: target, kind, dtype: flags.dtype ?? 'fp32', seconds })}\n`);
+  else note(`exported ${kind} model to ${target} (${file}) in ${seconds.toFixed(1)} s`);
 }

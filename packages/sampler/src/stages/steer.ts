@@ -72,6 +72,22 @@ export class SteerStage implements SamplerStage {
         hint: 'Decode with a PairedSession (base + adapted), or turn steering off.',
       });
     }
+    const inModel = ctx.steered;
+    if (
+      inModel !== undefined &&
+      inModel.mu === this.mu &&
+      inModel.alpha === this.alpha &&
+      inModel.lambda === this.lambda &&
+      Number.isFinite(inModel.kl) &&
+      inModel.logits.length === logits.length &&
+      sameValues(logits, ctx.adapted)
+    ) {
+      // the model computed this step (non-finite logits would give a non-finite KL: the kernel below reports them)
+      this.lastKL = inModel.kl;
+      this.lastKept = inModel.kept;
+      if (this.mu !== 0) logits.set(inModel.logits);
+      return;
+    }
     if (this.#buffers?.delta.length !== logits.length) {
       this.#buffers = createSteeringBuffers(logits.length);
       this.#vectorOptions.out = this.#buffers;
@@ -92,3 +108,11 @@ export class SteerStage implements SamplerStage {
 }
 
 export const steer = (options: SteeringSettings) => new SteerStage(options);
+
+/** Whether no earlier stage changed the logits (the model's steering step is for the raw ones). */
+function sameValues(a: Float32Array, b: Float32Array): boolean {
+  if (a === b) return true;
+  for (let i = 0; i < a.length; i++)
+    if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false;
+  return true;
+}
