@@ -28,7 +28,12 @@ try {
   );
   await exportOnnx(checkpointWeights(tfjs), join(root, 'plain'));
   await exportOnnx(checkpointWeights(tfjs), join(root, 'merged'), { adapter: adapted.adapter });
-  await exportOnnx(checkpointWeights(tfjs), join(root, 'paired'), { adapter: adapted.adapter, paired: true });
+  // the steering step in JavaScript (the default at this vocabulary puts it in the graph)
+  await exportOnnx(checkpointWeights(tfjs), join(root, 'paired'), {
+    adapter: adapted.adapter,
+    paired: true,
+    steering: false,
+  });
   await exportOnnx(checkpointWeights(tfjs), join(root, 'in-graph'), {
     adapter: adapted.adapter,
     paired: true,
@@ -71,7 +76,7 @@ try {
       }),
     'onnx, plain adapted (merged LoRA)': () =>
       generateAll(merged.createSession(), prompt, { maxNewTokens: NEW }),
-    'onnx, steered (paired export)': () =>
+    'onnx, steered (paired export, steering in JavaScript)': () =>
       generateAll(paired.createPairedSession(), prompt, { maxNewTokens: NEW, steer: { mu: 0.5 } }),
     'onnx, steered (paired export, steering in the graph)': () =>
       generateAll(inGraph.createPairedSession(), prompt, { maxNewTokens: NEW, steer: { mu: 0.5 } }),
@@ -128,16 +133,19 @@ try {
   const roundsMet = perRound.filter((r) => r >= 1).length;
   record({
     group: 'decode, 51.7M random Llama',
-    name: 'onnx (ours) / transformers.js, greedy, per round',
+    name: 'onnx (ours) / transformers.js, greedy, lowest round',
     value: Math.min(...perRound),
-    unit: 'x (lowest round)',
+    unit: 'x',
+    baseline: 'transformers.js, same round',
+    baselineValue: 1,
+    ratio: Math.min(...perRound),
     p10: Math.min(...perRound),
     p90: Math.max(...perRound),
     runs: ROUNDS,
     target: '>= 1.0 in every round',
   });
   entry('onnx, plain adapted (merged LoRA)');
-  entry('onnx, steered (paired export)', 'onnx, plain adapted (merged LoRA)', '>= 0.85');
+  entry('onnx, steered (paired export, steering in JavaScript)', 'onnx, plain adapted (merged LoRA)');
   entry(
     'onnx, steered (paired export, steering in the graph)',
     'onnx, plain adapted (merged LoRA)',
@@ -145,7 +153,11 @@ try {
   );
   entry('onnx, steered (unpaired: base + merged sessions)', 'onnx, plain adapted (merged LoRA)');
   // the worst case for lazy base decoding: every step needs the base
-  entry('onnx, steered, lazy base (paired export)', 'onnx, steered (paired export)', '>= 0.97');
+  entry(
+    'onnx, steered, lazy base (paired export)',
+    'onnx, steered (paired export, steering in the graph)',
+    '>= 0.97',
+  );
   const skipped = lazySkipped.reduce((a, x) => a + x, 0) / lazySkipped.length;
   entry('tfjs-wasm, greedy', 'onnx (ours), greedy');
   console.log(
@@ -159,10 +171,10 @@ try {
     `ours / transformers.js with ${threads} threads (same session options): ${(tps['onnx (ours), greedy'] / tps[`transformers.js, greedy, ${threads} threads`]).toFixed(2)}x`,
   );
   console.log(
-    `steered (paired) / plain adapted: ${(tps['onnx, steered (paired export)'] / tps['onnx, plain adapted (merged LoRA)']).toFixed(2)}x, steering in the graph ${(tps['onnx, steered (paired export, steering in the graph)'] / tps['onnx, plain adapted (merged LoRA)']).toFixed(2)}x (target >= 0.85)`,
+    `steered (paired) / plain adapted: ${(tps['onnx, steered (paired export, steering in JavaScript)'] / tps['onnx, plain adapted (merged LoRA)']).toFixed(2)}x, steering in the graph ${(tps['onnx, steered (paired export, steering in the graph)'] / tps['onnx, plain adapted (merged LoRA)']).toFixed(2)}x (target >= 0.85)`,
   );
   console.log(
-    `lazy base / eager steered (random init, base skipped on ${(100 * skipped).toFixed(1)} % of steps): ${(tps['onnx, steered, lazy base (paired export)'] / tps['onnx, steered (paired export)']).toFixed(3)}x (target >= 0.97)`,
+    `lazy base / eager steered (random init, base skipped on ${(100 * skipped).toFixed(1)} % of steps): ${(tps['onnx, steered, lazy base (paired export)'] / tps['onnx, steered (paired export, steering in the graph)']).toFixed(3)}x (target >= 0.97)`,
   );
   console.log(`onnx / tfjs-wasm: ${(tps['onnx (ours), greedy'] / tps['tfjs-wasm, greedy']).toFixed(2)}x`);
   await peer.dispose();

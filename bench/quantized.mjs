@@ -267,10 +267,12 @@ async function accuracy() {
   }
 }
 
+// `--part speed` or `--part accuracy` runs one half (default: both)
+const part = process.argv.includes('--part') ? process.argv[process.argv.indexOf('--part') + 1] : 'all';
 console.log(`quantized exports — ${machine()}`);
 try {
-  await speed();
-  await accuracy();
+  if (part !== 'accuracy') await speed();
+  if (part !== 'speed') await accuracy();
 } finally {
   await rm(root, { recursive: true, force: true });
 }

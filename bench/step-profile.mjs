@@ -139,6 +139,7 @@ try {
   await exportOnnx(checkpointWeights(tiny), join(root, 'tiny-paired'), {
     adapter: demo.adapter,
     paired: true,
+    steering: false,
   });
   await exportOnnx(checkpointWeights(tiny), join(root, 'tiny-in-graph'), {
     adapter: demo.adapter,
@@ -152,6 +153,7 @@ try {
   await exportOnnx(checkpointWeights(big), join(root, 'big-paired'), {
     adapter: bigAdapted.adapter,
     paired: true,
+    steering: false,
   });
   await exportOnnx(checkpointWeights(big), join(root, 'big-in-graph'), {
     adapter: bigAdapted.adapter,

@@ -230,8 +230,9 @@ export function buildProgram(): Command {
       .option('--paired', 'keep the adapter as a branch switched per row (steered decoding on ONNX)')
       .option(
         '--steering-in-graph',
-        'with --paired: put the steering step in the graph (onnxruntime computes it instead of JavaScript)',
+        'with --paired: put the steering step in the graph, onnxruntime computes it (default: for vocabularies of 8,192 tokens or more)',
       )
+      .option('--no-steering-in-graph', 'with --paired: leave the steering step to JavaScript')
       .option('--external-data', 'write the weights to onnx/model.onnx_data beside the graph')
       .option(
         '--logits-to-keep',

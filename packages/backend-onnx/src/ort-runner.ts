@@ -111,6 +111,27 @@ export class OrtRunner implements PairedRowRunner<ort.Tensor[]> {
     // the garbage collector frees cache tensors (they may be shared with forks)
   }
 
+  // per-token feeds made once: an attention mask is all ones (a view of one buffer that only grows;
+  // nothing writes into it, so runs in flight may share it) and the row scales are a few constants
+  #onesBuffer = new BigInt64Array(0);
+  readonly #scales = new Map<string, ort.Tensor>();
+
+  #ones(n: number): BigInt64Array {
+    if (this.#onesBuffer.length < n)
+      this.#onesBuffer = new BigInt64Array(Math.max(n, 2 * this.#onesBuffer.length, 256)).fill(1n);
+    return this.#onesBuffer.subarray(0, n);
+  }
+
+  #scaleTensor(scale: number[]): ort.Tensor {
+    const key = scale.join(',');
+    let tensor = this.#scales.get(key);
+    if (!tensor) {
+      tensor = new ort.Tensor('float32', Float32Array.from(scale), [scale.length]);
+      if (this.#scales.size < 16) this.#scales.set(key, tensor);
+    }
+    return tensor;
+  }
+
   /** One forward: `tokens` appended to every row after `past` cached positions. */
   async forward(
     tokens: number[],
@@ -137,7 +158,7 @@ export class OrtRunner implements PairedRowRunner<ort.Tensor[]> {
         BigInt64Array.from({ length: rows * seq }, (_, i) => BigInt(tokens[i % seq]!)),
         [rows, seq],
       ),
-      attention_mask: new ort.Tensor('int64', new BigInt64Array(rows * total).fill(1n), [rows, total]),
+      attention_mask: new ort.Tensor('int64', this.#ones(rows * total), [rows, total]),
     };
     if (this.hasPositions) {
       feeds.position_ids = new ort.Tensor(
@@ -149,10 +170,7 @@ export class OrtRunner implements PairedRowRunner<ort.Tensor[]> {
     if (this.logitsToKeep)
       feeds[this.logitsToKeep] = new ort.Tensor('int64', BigInt64Array.of(keepAll ? 0n : 1n), []);
     if (this.merged) feeds.use_cache_branch = new ort.Tensor('bool', Uint8Array.of(past > 0 ? 1 : 0), [1]);
-    if (this.paired)
-      feeds.adapter_scale = new ort.Tensor('float32', Float32Array.from(scale ?? new Array(rows).fill(1)), [
-        rows,
-      ]);
+    if (this.paired) feeds.adapter_scale = this.#scaleTensor(scale ?? new Array<number>(rows).fill(1));
     for (let l = 0; l < layers; l++) {
       for (const [j, kind] of ['key', 'value'].entries()) {
         feeds[`past_key_values.${l}.${kind}`] =

@@ -45,13 +45,19 @@ export interface ExportOnnxOptions {
   /**
    * Paired exports: SVDecode's steering step inside the graph (inputs `steer_mu`, `steer_alpha`,
    * `steer_lambda`; outputs `steered_logits`, `steer_kl`, `steer_kept`), which
-   * `@svdecode/backend-onnx` uses instead of the JavaScript kernel when decoding steered.
+   * `@svdecode/backend-onnx` uses instead of the JavaScript kernel when decoding steered. Default:
+   * on for vocabularies of `STEERING_IN_GRAPH_MIN_VOCAB` tokens or more, where it measured faster
+   * (V = 32,000: +0.02 ms of onnxruntime against 0.6 ms of kernel; V = 2,048: +0.075 ms against
+   * 0.04 ms).
    */
   steering?: boolean;
 }
 
 /** The dtypes the exporter writes. */
 export type OnnxExportDtype = 'fp32' | 'q8' | 'q4';
+
+/** Paired exports of vocabularies this large or larger put the steering step in the graph by default. */
+export const STEERING_IN_GRAPH_MIN_VOCAB = 8192;
 const QUANT_BITS = { q8: 8, q4: 4 } as const;
 
 const moduleOf = (module: string) => {
@@ -140,7 +146,7 @@ export async function writeOnnxModel(
       });
     const graphOptions = {
       logitsToKeep: options.logitsToKeep,
-      steering: options.steering,
+      steering: options.paired === true && (options.steering ?? c.vocabSize >= STEERING_IN_GRAPH_MIN_VOCAB),
       ...(dtype === 'fp32'
         ? {}
         : { quantize: { bits: QUANT_BITS[dtype as 'q8' | 'q4'], accuracyLevel: options.accuracyLevel } }),

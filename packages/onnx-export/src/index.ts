@@ -1,5 +1,5 @@
 export type { ExportOnnxOptions, OnnxExportDtype } from './export.js';
-export { exportOnnx, writeOnnxModel } from './export.js';
+export { exportOnnx, STEERING_IN_GRAPH_MIN_VOCAB, writeOnnxModel } from './export.js';
 export { DataType, GraphBuilder } from './graph.js';
 export type { LinearBranch, LlamaGraphOptions, WeightMap } from './llama-graph.js';
 export { buildLlamaGraph } from './llama-graph.js';

@@ -20,7 +20,7 @@ export interface ExportFlags extends CommonFlags {
 
 /** Exports the model (adapter merged, or kept as a paired branch) to the Optimum ONNX layout. */
 export async function exportOnnxCommand(flags: ExportFlags): Promise<void> {
-  if (flags.steeringInGraph && !flags.paired)
+  if (flags.steeringInGraph === true && !flags.paired)
     throw new SvdecodeError('BAD_ARGUMENT', '--steering-in-graph needs --paired', {
       hint: 'The steering step compares the base and adapted rows of a paired export: add --paired --adapter <dir>.',
     });
