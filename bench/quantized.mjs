@@ -97,7 +97,8 @@ async function speed() {
     adapter: adapted.adapter,
     paired: true,
     dtype: 'q4',
-    accuracyLevel: 0,
+    quantization: { accuracyLevel: 0 },
+    accuracyLevel: 0, // the option's name before it moved into `quantization` (a stale build reads it)
   });
   onnx['paired-q4-level0'] = await loadOnnxModel(join(dir, 'paired-q4-level0'));
   await syntheticTokenizer(join(dir, 'tokenizer'), LLAMA_51M.vocabSize);
@@ -184,42 +185,66 @@ async function evaluate(subject, tokenizer, task, rows) {
   return metrics.rows.map((r) => (r.isCorrect ? 1 : 0));
 }
 
-async function accuracy() {
-  const dir = join(root, 'tiny');
-  const tokenizer = await loadTokenizer(TINY_MODEL_DIR);
+/**
+ * The subjects of an accuracy table: ONNX fp32 / q8 / q4 (q4 with `q4Options`) and, unless
+ * `onnxOnly`, llama.cpp F32 / Q8_0 / Q4_0; each a base (plain) model and a paired one with the
+ * demo LoRA.
+ */
+async function subjectsFor(dir, { onnxOnly = false, q4Variants = { q4: {} } } = {}) {
   const lora = await loadLinearAdapter(TINY_DEMO_ADAPTER_DIR);
-  const steering = JSON.parse(await readFile(TINY_DEMO_STEERING_FILE, 'utf8'));
-  const mu = steering.aggregates.optimal; // DECISIONS.md 19: the fitted strength, not the guarded 0
-  const steer = { mu, alpha: steering.alpha };
-  const directory = await loadModelDirectory(TINY_MODEL_DIR, { tokenizer: false });
-  await exportGgufLora(lora, directory.config, join(dir, 'lora.gguf'));
-  await directory.close();
   const subjects = {};
-  for (const dtype of ['fp32', 'q8', 'q4']) {
-    await exportOnnx(TINY_MODEL_DIR, join(dir, `plain-${dtype}`), { dtype, tokenizerDir: TINY_MODEL_DIR });
-    await exportOnnx(TINY_MODEL_DIR, join(dir, `paired-${dtype}`), { dtype, adapter: lora, paired: true });
-    subjects[`onnx ${dtype}`] = {
-      base: await loadOnnxModel(join(dir, `plain-${dtype}`)),
-      paired: await loadOnnxModel(join(dir, `paired-${dtype}`)),
-      size: await mb(join(dir, `plain-${dtype}`, 'onnx', ONNX_FILE[dtype])),
+  const onnx = async (name, dtype, quantization) => {
+    await exportOnnx(TINY_MODEL_DIR, join(dir, `plain-${name}`), {
+      dtype,
+      quantization,
+      tokenizerDir: TINY_MODEL_DIR,
+    });
+    await exportOnnx(TINY_MODEL_DIR, join(dir, `paired-${name}`), {
+      dtype,
+      quantization,
+      adapter: lora,
+      paired: true,
+    });
+    subjects[`onnx ${name}`] = {
+      base: await loadOnnxModel(join(dir, `plain-${name}`)),
+      paired: await loadOnnxModel(join(dir, `paired-${name}`)),
+      size: await mb(join(dir, `plain-${name}`, 'onnx', ONNX_FILE[dtype])),
     };
+  };
+  await onnx('fp32', 'fp32');
+  if (!onnxOnly) await onnx('q8', 'q8');
+  for (const [name, quantization] of Object.entries(q4Variants)) await onnx(name, 'q4', quantization);
+  if (!onnxOnly) {
+    const directory = await loadModelDirectory(TINY_MODEL_DIR, { tokenizer: false });
+    await exportGgufLora(lora, directory.config, join(dir, 'lora.gguf'));
+    await directory.close();
+    for (const dtype of ['F32', 'Q8_0', 'Q4_0']) {
+      const file = join(dir, `tiny-${dtype}.gguf`);
+      await exportGguf(TINY_MODEL_DIR, file, { dtype, fallback: 'F16' });
+      subjects[`llama.cpp ${dtype}`] = {
+        base: await loadLlamaCppModel(file),
+        paired: await loadLlamaCppModel(file, { lora: join(dir, 'lora.gguf') }),
+        size: await mb(file),
+      };
+    }
   }
-  for (const dtype of ['F32', 'Q8_0', 'Q4_0']) {
-    const file = join(dir, `tiny-${dtype}.gguf`);
-    await exportGguf(TINY_MODEL_DIR, file, { dtype, fallback: 'F16' });
-    subjects[`llama.cpp ${dtype}`] = {
-      base: await loadLlamaCppModel(file),
-      paired: await loadLlamaCppModel(file, { lora: join(dir, 'lora.gguf') }),
-      size: await mb(file),
-    };
-  }
-  const rows = [];
+  return subjects;
+}
+
+/**
+ * Per-row correctness of every subject on one split (DECISIONS.md 19): the base model on every
+ * task, LoRA + SVDecode on the demo task at the demo steering file's fitted strength.
+ */
+async function scoresOn(subjects, split) {
+  const tokenizer = await loadTokenizer(TINY_MODEL_DIR);
+  const steering = JSON.parse(await readFile(TINY_DEMO_STEERING_FILE, 'utf8'));
+  const steer = { mu: steering.aggregates.optimal, alpha: steering.alpha }; // the fitted strength, not the guarded 0
   const columns = [...TASKS.map((t) => ['base', t]), ['LoRA + SVDecode', DEMO_TASK]];
   const scores = {};
   for (const [name, s] of Object.entries(subjects)) {
     scores[name] = {};
     for (const [which, task] of columns) {
-      const file = taskFile(task, 'test');
+      const file = taskFile(task, split);
       const data =
         taskKind(task) === 'multiple-choice'
           ? await loadMultipleChoiceJsonl(file)
@@ -228,11 +253,19 @@ async function accuracy() {
       scores[name][`${which}: ${task}`] = await evaluate(subject, tokenizer, task, data);
     }
   }
+  return { scores, mu: steer.mu };
+}
+
+const percent = (correct) => (100 * correct.reduce((a, b) => a + b, 0)) / correct.length;
+
+/** The accuracy table: each subject against its format's float reference, with bootstrap intervals. */
+function accuracyTable(subjects, scores, split, record_ = true) {
+  const rows = [];
   for (const [name, s] of Object.entries(subjects)) {
     const reference = name.startsWith('onnx') ? 'onnx fp32' : 'llama.cpp F32';
     const row = { model: name, 'file (MB)': s.size.toFixed(2) };
     for (const [column, correct] of Object.entries(scores[name])) {
-      const acc = (100 * correct.reduce((a, b) => a + b, 0)) / correct.length;
+      const acc = percent(correct);
       if (name === reference) {
         row[column] = acc.toFixed(1);
         continue;
@@ -241,38 +274,101 @@ async function accuracy() {
       const b = pairedBootstrap(correct.map((c, i) => c - ref[i]));
       const pts = (x) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
       row[column] = `${acc.toFixed(1)} (${pts(b.mean)} [${pts(b.interval[0])}, ${pts(b.interval[1])}])`;
-      record({
-        group: 'quantized exports, embedded tasks (test split)',
-        name: `${name}, ${column}`,
-        value: acc,
-        unit: '% accuracy',
-        baseline: reference,
-        baselineValue: (100 * ref.reduce((a, c) => a + c, 0)) / ref.length,
-        ratio: acc / Math.max(1e-9, (100 * ref.reduce((a, c) => a + c, 0)) / ref.length),
-        ...(name === 'onnx q4' && column.startsWith('LoRA') ? { target: '>= fp32 - 2 points' } : {}),
-      });
+      if (record_)
+        record({
+          group: `quantized exports, embedded tasks (${split} split)`,
+          name: `${name}, ${column}`,
+          value: acc,
+          unit: '% accuracy',
+          baseline: reference,
+          baselineValue: percent(ref),
+          ratio: acc / Math.max(1e-9, percent(ref)),
+        });
     }
     rows.push(row);
   }
+  return rows;
+}
+
+async function accuracy() {
+  const subjects = await subjectsFor(join(root, 'tiny'));
+  const { scores, mu } = await scoresOn(subjects, 'test');
   console.log(
     `\nembedded tasks, test split, greedy; LoRA + SVDecode at mu = ${mu.toFixed(2)} (the demo steering file's fitted optimum)`,
   );
   console.log(
     'accuracy %, and the change against fp32 / F32 in points [95 % paired bootstrap interval over items]\n',
   );
-  console.log(table(rows));
+  console.log(table(accuracyTable(subjects, scores, 'test')));
   for (const s of Object.values(subjects)) {
     s.base.dispose();
     s.paired.dispose();
   }
 }
 
-// `--part speed` or `--part accuracy` runs one half (default: both)
+/** DECISIONS.md 20: q4 candidates scored on the calibration splits; the rule picks one. */
+const Q4_VARIANTS = {
+  'q4 (a) blocks of 32': {},
+  'q4 (b) 8-bit head': { headBits: 8 },
+  'q4 (c) blocks of 16': { blockSize: 16 },
+};
+async function variants() {
+  const subjects = await subjectsFor(join(root, 'variants'), { onnxOnly: true, q4Variants: Q4_VARIANTS });
+  const { scores } = await scoresOn(subjects, 'calibration');
+  console.log('\nq4 candidates (DECISIONS.md 20), calibration split, accuracy % and change against fp32:\n');
+  console.log(table(accuracyTable(subjects, scores, 'calibration', false)));
+  const score = {};
+  for (const name of Object.keys(Q4_VARIANTS)) {
+    const cols = Object.keys(scores[`onnx ${name}`]);
+    score[name] =
+      cols.reduce((sum, c) => sum + percent(scores[`onnx ${name}`][c]) - percent(scores['onnx fp32'][c]), 0) /
+      cols.length;
+  }
+  const names = Object.keys(Q4_VARIANTS);
+  const best = names.reduce(
+    (b, n) =>
+      score[n] > score[b] ||
+      (score[n] === score[b] && subjects[`onnx ${n}`].size < subjects[`onnx ${b}`].size)
+        ? n
+        : b,
+    names[0],
+  );
+  const chosen = best !== names[0] && score[best] - score[names[0]] >= 1 ? best : names[0];
+  console.log(
+    `\nmean change over the five columns: ${names.map((n) => `${n} ${score[n].toFixed(2)}`).join('; ')}`,
+  );
+  console.log(`rule 20 chooses: ${chosen}`);
+  for (const s of Object.values(subjects)) {
+    s.base.dispose();
+    s.paired.dispose();
+  }
+  return chosen;
+}
+
+/** The chosen candidate's test columns, read once, beside fp32. */
+async function variantTest(name) {
+  const subjects = await subjectsFor(join(root, 'variant-test'), {
+    onnxOnly: true,
+    q4Variants: { [name]: Q4_VARIANTS[name] },
+  });
+  const { scores } = await scoresOn(subjects, 'test');
+  console.log(`\n${name} (DECISIONS.md 20), test split, accuracy % and change against fp32:\n`);
+  console.log(table(accuracyTable(subjects, scores, 'test', false)));
+  for (const s of Object.values(subjects)) {
+    s.base.dispose();
+    s.paired.dispose();
+  }
+}
+
+// `--part speed` or `--part accuracy` runs one half (default: both); `--part variants` rule 20
 const part = process.argv.includes('--part') ? process.argv[process.argv.indexOf('--part') + 1] : 'all';
 console.log(`quantized exports — ${machine()}`);
 try {
-  if (part !== 'accuracy') await speed();
-  if (part !== 'speed') await accuracy();
+  if (part === 'all' || part === 'speed') await speed();
+  if (part === 'all' || part === 'accuracy') await accuracy();
+  // DECISIONS.md 20: `--part variants` picks a q4 variant on calibration data and then reads its
+  // test columns once
+  if (part === 'variants') await variantTest(await variants());
 } finally {
   await rm(root, { recursive: true, force: true });
 }

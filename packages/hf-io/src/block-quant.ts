@@ -10,8 +10,10 @@ export interface BlockQuantized {
   bits: 4 | 8;
   /** Signed levels, row-major like the matrix: [-8, 7] for 4 bits, [-127, 127] for 8. */
   levels: Int8Array;
-  /** One scale per block, row-major ([rows, cols / QUANT_BLOCK]): a value is `level * scale`. */
+  /** One scale per block, row-major ([rows, cols / block]): a value is `level * scale`. */
   scales: Float32Array;
+  /** Values per block (`QUANT_BLOCK`, 32, unless asked otherwise). */
+  block: number;
 }
 
 /**
@@ -21,7 +23,8 @@ export interface BlockQuantized {
  * - 4 bits: the block's value of largest magnitude `m` maps to -8 (`scale = m / -8`); a level is
  *   `min(7, floor(x / scale + 8.5) - 8)`.
  * - 8 bits: `scale = max |x| / 127`; a level is `round(x / scale)` (halves away from zero, as C's roundf).
- * An all-zero block has scale 0 and levels 0. `cols` must be a multiple of 32 (QUANT_SHAPE otherwise).
+ * An all-zero block has scale 0 and levels 0. `cols` must be a multiple of the block (32 unless
+ * `block` says otherwise: MatMulNBits also reads 16; QUANT_SHAPE otherwise).
  */
 export function quantizeRows(
   data: Float32Array,
@@ -29,28 +32,29 @@ export function quantizeRows(
   cols: number,
   bits: 4 | 8,
   what = 'matrix',
+  block = QUANT_BLOCK,
 ): BlockQuantized {
-  if (cols % QUANT_BLOCK !== 0) {
+  if (cols % block !== 0) {
     throw new SvdecodeError(
       'QUANT_SHAPE',
-      `${what} has rows of ${cols} values, not a multiple of the ${QUANT_BLOCK}-value quantization block`,
+      `${what} has rows of ${cols} values, not a multiple of the ${block}-value quantization block`,
       {
-        hint: `${bits}-bit block quantization needs every quantized matrix's input dimension divisible by ${QUANT_BLOCK}; export this model in fp32 (or fp16 for GGUF).`,
-        details: { what, rows, cols, block: QUANT_BLOCK },
+        hint: `${bits}-bit block quantization needs every quantized matrix's input dimension divisible by ${block}; export this model in fp32 (or fp16 for GGUF).`,
+        details: { what, rows, cols, block },
       },
     );
   }
   if (data.length !== rows * cols) {
     throw new SvdecodeError('BAD_ARGUMENT', `${what}: ${data.length} values for a ${rows} x ${cols} matrix`);
   }
-  const blocks = cols / QUANT_BLOCK;
+  const blocks = cols / block;
   const levels = new Int8Array(rows * cols);
   const scales = new Float32Array(rows * blocks);
   for (let b = 0; b < rows * blocks; b++) {
-    const start = b * QUANT_BLOCK; // blocks tile each row, and rows follow each other
+    const start = b * block; // blocks tile each row, and rows follow each other
     let signedMax = 0;
     let absMax = 0;
-    for (let i = start; i < start + QUANT_BLOCK; i++) {
+    for (let i = start; i < start + block; i++) {
       const a = Math.abs(data[i]!);
       if (a > absMax) {
         absMax = a;
@@ -61,18 +65,18 @@ export function quantizeRows(
     scales[b] = scale;
     if (scale === 0) continue;
     const inv = 1 / scale;
-    for (let i = start; i < start + QUANT_BLOCK; i++) {
+    for (let i = start; i < start + block; i++) {
       levels[i] =
         bits === 4 ? Math.min(7, Math.floor(data[i]! * inv + 8.5) - 8) : roundHalfAway(data[i]! * inv);
     }
   }
-  return { rows, cols, bits, levels, scales };
+  return { rows, cols, bits, levels, scales, block };
 }
 
 /** The float matrix a quantized one stands for (`level * scale`): tests and accuracy references. */
 export function dequantizeRows(q: BlockQuantized, scales: ArrayLike<number> = q.scales): Float32Array {
   const out = new Float32Array(q.rows * q.cols);
-  for (let i = 0; i < out.length; i++) out[i] = q.levels[i]! * scales[Math.floor(i / QUANT_BLOCK)]!;
+  for (let i = 0; i < out.length; i++) out[i] = q.levels[i]! * scales[Math.floor(i / q.block)]!;
   return out;
 }
 

@@ -38,10 +38,12 @@ export interface ExportOnnxOptions {
    */
   dtype?: OnnxExportDtype;
   /**
-   * q8 / q4 only: onnxruntime's compute path for MatMulNBits, 4 (default: activations quantized to
-   * int8 per block, int32 accumulation, the faster path on CPU) or 0 (float32).
+   * q8 / q4 only: `accuracyLevel`, onnxruntime's compute path for MatMulNBits, 4 (default:
+   * activations quantized to int8 per block, int32 accumulation, the faster path on CPU) or 0
+   * (float32); `blockSize` 32 (default) or 16; `headBits`, the LM head's bits (default: the
+   * dtype's).
    */
-  accuracyLevel?: 0 | 4;
+  quantization?: { accuracyLevel?: 0 | 4; blockSize?: 16 | 32; headBits?: 4 | 8 };
   /**
    * Paired exports: SVDecode's steering step inside the graph (inputs `steer_mu`, `steer_alpha`,
    * `steer_lambda`; outputs `steered_logits`, `steer_kl`, `steer_kept`), which
@@ -149,7 +151,7 @@ export async function writeOnnxModel(
       steering: options.paired === true && (options.steering ?? c.vocabSize >= STEERING_IN_GRAPH_MIN_VOCAB),
       ...(dtype === 'fp32'
         ? {}
-        : { quantize: { bits: QUANT_BITS[dtype as 'q8' | 'q4'], accuracyLevel: options.accuracyLevel } }),
+        : { quantize: { ...options.quantization, bits: QUANT_BITS[dtype as 'q8' | 'q4'] } }),
     };
     graph = !deltas
       ? buildLlamaGraph(c, map, graphOptions)

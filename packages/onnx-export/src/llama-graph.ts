@@ -170,11 +170,16 @@ export function buildLlamaGraph(c: LlamaConfig, w: WeightMap, options: LlamaGrap
     final = g.one('Slice', [final, start, g.ints([2 ** 62]), g.ints([1])]);
   }
   let logits: string;
-  if (!c.tieWordEmbeddings) logits = linear(final, ['lm_head'])[0]!;
-  else if (options.quantize) {
+  const headQuantization = options.quantize && {
+    ...options.quantize,
+    bits: options.quantize.headBits ?? options.quantize.bits,
+  };
+  if (!c.tieWordEmbeddings)
+    logits = linearGroup({ ...linearContext, quantize: headQuantization }, final, ['lm_head'], 'lm_head')[0]!;
+  else if (headQuantization) {
     // a quantized copy of the embedding as the head; the Gather keeps the float32 table
     const { data, shape } = tensor('model.embed_tokens.weight');
-    logits = weightOnlyMatMul(g, final, 'lm_head.tied', data, shape as [number, number], options.quantize);
+    logits = weightOnlyMatMul(g, final, 'lm_head.tied', data, shape as [number, number], headQuantization);
   } else {
     logits = g.one('MatMul', [final, g.one('Transpose', ['model.embed_tokens.weight'], { perm: [1, 0] })]);
   }

@@ -9,6 +9,10 @@ export interface WeightQuantization {
    * accumulates in int32 (the fast CPU path), 0 computes in float32 (default 4).
    */
   accuracyLevel?: 0 | 1 | 4;
+  /** Values per block along a row (default 32, llama.cpp's; MatMulNBits also takes 16). */
+  blockSize?: 16 | 32;
+  /** Bits of the LM head (default: `bits`); 8 keeps the output matrix at higher precision. */
+  headBits?: 4 | 8;
 }
 
 /**
@@ -27,11 +31,12 @@ export function weightOnlyMatMul(
   quantization: WeightQuantization,
 ): string {
   const { bits } = quantization;
-  // MatMulNBits pads a row's last block: rows whose length does not divide by 32 get zeros (level
-  // 0, stored as the zero point), which change neither the block's scale nor the product
-  const blocks = Math.ceil(inDim / 32);
-  const q = quantizeRows(padRows(w, outDim, inDim, blocks * 32), outDim, blocks * 32, bits, name);
-  const blob = (32 * bits) / 8;
+  const size = quantization.blockSize ?? 32;
+  // MatMulNBits pads a row's last block: rows whose length does not divide by the block get zeros
+  // (level 0, stored as the zero point), which change neither the block's scale nor the product
+  const blocks = Math.ceil(inDim / size);
+  const q = quantizeRows(padRows(w, outDim, inDim, blocks * size), outDim, blocks * size, bits, name, size);
+  const blob = (size * bits) / 8;
   const packed = new Uint8Array(outDim * blocks * blob);
   if (bits === 8) {
     for (let i = 0; i < q.levels.length; i++) packed[i] = q.levels[i]! + 128;
@@ -45,7 +50,7 @@ export function weightOnlyMatMul(
     K: inDim,
     N: outDim,
     bits,
-    block_size: 32,
+    block_size: size,
     accuracy_level: quantization.accuracyLevel ?? 4,
   });
 }

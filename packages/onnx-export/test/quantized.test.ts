@@ -61,22 +61,23 @@ async function logitsOf(graph: Uint8Array, layers: number, kv: number, headDim: 
 
 describe('MatMulNBits through weightOnlyMatMul', () => {
   it.each([
-    [4, 64],
-    [8, 64],
-    [4, 80],
-    [8, 80],
+    [4, 64, 32],
+    [8, 64, 32],
+    [4, 80, 32],
+    [8, 80, 32],
+    [4, 80, 16],
   ] as const)(
-    '%i bits, K = %i: equals x times the dequantized weights (accuracy level 0), and close at level 4',
-    async (bits, K) => {
+    '%i bits, K = %i, blocks of %i: equals x times the dequantized weights (accuracy level 0), and close at level 4',
+    async (bits, K, blockSize) => {
       const N = 24;
       const M = 3;
       const w = random(N * K, bits * 1000 + K);
       const x = random(M * K, 7);
       // the reference: the rows padded to whole blocks, quantized, dequantized, multiplied in float64
-      const padded = Math.ceil(K / 32) * 32;
+      const padded = Math.ceil(K / blockSize) * blockSize;
       const wPadded = new Float32Array(N * padded);
       for (let r = 0; r < N; r++) wPadded.set(w.subarray(r * K, (r + 1) * K), r * padded);
-      const deq = dequantizeRows(quantizeRows(wPadded, N, padded, bits));
+      const deq = dequantizeRows(quantizeRows(wPadded, N, padded, bits, 'w', blockSize));
       const want = new Float32Array(M * N);
       for (let m = 0; m < M; m++)
         for (let n = 0; n < N; n++) {
@@ -87,7 +88,7 @@ describe('MatMulNBits through weightOnlyMatMul', () => {
       for (const accuracyLevel of [0, 4] as const) {
         const g = new GraphBuilder();
         const input = g.input('x', DataType.FLOAT, [M, K]);
-        g.name(weightOnlyMatMul(g, input, 'w', w, [N, K], { bits, accuracyLevel }), 'y');
+        g.name(weightOnlyMatMul(g, input, 'w', w, [N, K], { bits, accuracyLevel, blockSize }), 'y');
         g.output('y', DataType.FLOAT, [M, N]);
         const session = await ort.InferenceSession.create(g.serialize());
         const out = await session.run({ x: new ort.Tensor('float32', x, [M, K]) });
@@ -169,6 +170,23 @@ describe('quantized exports', () => {
     const n = plain.length;
     expect(maxAbsDiff(paired.subarray(0, n), plain)).toBeLessThan(1e-5);
     expect(maxAbsDiff(paired.subarray(n), plain)).toBeGreaterThan(1e-3); // the adapter moved the logits
+  });
+
+  it('headBits 8 keeps the LM head at 8 bits in a q4 graph (closer to fp32 than all-q4)', async () => {
+    const dir = join(HF_DIR, 'llama-gqa');
+    const weights = await openCheckpointWeights(dir);
+    const c = weights.config;
+    const map = new Map<string, { shape: readonly number[]; data: Float32Array }>();
+    for (const [name, shape] of expectedWeights(c))
+      map.set(name, { shape, data: await weights.tensor(name, shape) });
+    await weights.close?.();
+    const run = (options: Parameters<typeof buildLlamaGraph>[2]) =>
+      logitsOf(buildLlamaGraph(c, map, options), c.numLayers, c.numKvHeads, c.headDim);
+    const fp32 = await run({});
+    const q4 = await run({ quantize: { bits: 4, accuracyLevel: 0 } });
+    const q4Head8 = await run({ quantize: { bits: 4, headBits: 8, accuracyLevel: 0 } });
+    expect(maxAbsDiff(q4Head8, q4)).toBeGreaterThan(0);
+    expect(maxAbsDiff(q4Head8, fp32)).toBeLessThan(maxAbsDiff(q4, fp32));
   });
 
   it('refuses a dtype it does not write', async () => {
