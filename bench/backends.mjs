@@ -2,13 +2,13 @@
 // of plain adapted decoding (LoRA) and of steered decoding (mu 0.5, lazy base as by default), on the
 // embedded model and on a 51.7M-parameter random-init Llama. Each backend runs its own export of the
 // same weights and LoRA adapter (GGUF F32, ONNX merged / paired, tfjs in memory).
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadLlamaCppModel } from '@svdecode/backend-llama-cpp';
 import { loadOnnxModel } from '@svdecode/backend-onnx';
 import { checkpointWeights, randomLlama } from '@svdecode/backend-tfjs';
-import { LLAMA_51M, machine, record, table } from '@svdecode/bench';
+import { LLAMA_51M, machine, record, syntheticTokenizer, table } from '@svdecode/bench';
 import { exportGguf, exportGgufLora } from '@svdecode/gguf-export';
 import { exportOnnx } from '@svdecode/onnx-export';
 import { AdaptedModel, createAdapter, defaultAdapterConfig, loadAdapter } from '@svdecode/peft-tfjs';
@@ -18,20 +18,6 @@ import { loadTiny, TINY_DEMO_ADAPTER_DIR, TINY_MODEL_DIR } from '@svdecode/tiny'
 process.env.SVDECODE_QUIET = '1';
 const root = await mkdtemp(join(tmpdir(), 'svdecode-backends-bench-'));
 console.log(`backend comparison — ${machine()}\n`);
-
-/** A byte-level BPE tokenizer.json of `size` tokens for a random model (GGUF files carry one). */
-async function syntheticTokenizer(dir, size) {
-  const vocab = {};
-  for (let i = 0; i < size; i++) vocab[i < 256 ? String.fromCharCode(0x100 + i) : `t${i}`] = i;
-  await writeFile(
-    join(dir, 'tokenizer.json'),
-    JSON.stringify({
-      model: { type: 'BPE', vocab, merges: [] },
-      pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, use_regex: true },
-      added_tokens: [],
-    }),
-  );
-}
 
 async function compare(label, { tfjsBase, adapted, tokenizerDir, prompt, newTokens, rounds }) {
   const dir = join(root, label.replace(/\W+/g, '-'));

@@ -4,13 +4,13 @@
 // tasks' test splits (base model on all four, LoRA + SVDecode on the demo task), each difference
 // with a paired bootstrap interval over test items. The protocol is fixed in
 // packages/tiny/DECISIONS.md (entries 18 and 19).
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadLlamaCppModel } from '@svdecode/backend-llama-cpp';
 import { loadOnnxModel } from '@svdecode/backend-onnx';
 import { checkpointWeights, randomLlama } from '@svdecode/backend-tfjs';
-import { LLAMA_51M, machine, record, table } from '@svdecode/bench';
+import { LLAMA_51M, machine, record, syntheticTokenizer, table } from '@svdecode/bench';
 import {
   evaluateChoices,
   evaluateOpenEnded,
@@ -40,21 +40,6 @@ const NEW = 48;
 const root = await mkdtemp(join(tmpdir(), 'svdecode-quantized-bench-'));
 const mb = async (file) => (await stat(file)).size / 1e6;
 const ONNX_FILE = { fp32: 'model.onnx', q8: 'model_quantized.onnx', q4: 'model_q4.onnx' };
-
-/** A byte-level BPE tokenizer.json of `size` tokens for a random model (GGUF files carry one). */
-async function syntheticTokenizer(dir, size) {
-  const vocab = {};
-  for (let i = 0; i < size; i++) vocab[i < 256 ? String.fromCharCode(0x100 + i) : `t${i}`] = i;
-  await mkdir(dir, { recursive: true });
-  await writeFile(
-    join(dir, 'tokenizer.json'),
-    JSON.stringify({
-      model: { type: 'BPE', vocab, merges: [] },
-      pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, use_regex: true },
-      added_tokens: [],
-    }),
-  );
-}
 
 /** Median tokens/s of interleaved rounds, with the slowest and fastest round. */
 async function race(candidates) {
@@ -245,12 +230,15 @@ async function scoresOn(subjects, split) {
     scores[name] = {};
     for (const [which, task] of columns) {
       const file = taskFile(task, split);
-      const data =
-        taskKind(task) === 'multiple-choice'
-          ? await loadMultipleChoiceJsonl(file)
-          : await loadPromptCompletionJsonl(file);
       const subject = which === 'base' ? { model: s.base } : { model: s.paired, steer };
-      scores[name][`${which}: ${task}`] = await evaluate(subject, tokenizer, task, data);
+      // calibration rows are prompt/completion text (the template filled in): greedy generation,
+      // normalised exact match, as the study scores calibration accuracy
+      scores[name][`${which}: ${task}`] =
+        split === 'test' && taskKind(task) === 'multiple-choice'
+          ? await evaluate(subject, tokenizer, task, await loadMultipleChoiceJsonl(file))
+          : (await evaluateOpenEnded(subject, tokenizer, await loadPromptCompletionJsonl(file))).rows.map(
+              (r) => (r.isCorrect ? 1 : 0),
+            );
     }
   }
   return { scores, mu: steer.mu };

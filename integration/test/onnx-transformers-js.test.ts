@@ -19,6 +19,23 @@ const PROMPTS = [
   'Ünïcödé text',
 ];
 
+/** transformers.js's greedy generate() from token ids: the new token ids. */
+async function peerGreedy(
+  peer: Awaited<ReturnType<typeof AutoModelForCausalLM.from_pretrained>>,
+  ids: number[],
+  newTokens: number,
+): Promise<number[]> {
+  const input = new Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]);
+  const mask = new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
+  const out = (await peer.generate({
+    input_ids: input,
+    attention_mask: mask,
+    max_new_tokens: newTokens,
+    do_sample: false,
+  })) as Tensor;
+  return Array.from(out.data as BigInt64Array, Number).slice(ids.length);
+}
+
 let root: string;
 let ours: OnnxCausalLM;
 
@@ -50,15 +67,7 @@ describe('transformers.js as the peer', () => {
     let compared = 0;
     for (const prompt of PROMPTS) {
       const ids = tokenizer.encode(prompt);
-      const input = new Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]);
-      const mask = new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
-      const out = (await peer.generate({
-        input_ids: input,
-        attention_mask: mask,
-        max_new_tokens: 32,
-        do_sample: false,
-      })) as Tensor;
-      const theirs = Array.from(out.data as BigInt64Array, Number).slice(ids.length);
+      const theirs = await peerGreedy(peer, ids, 32);
       const mine = await generateAll(ours.createSession(), ids, { maxNewTokens: 32, eosTokenIds: [2] });
       expect(mine.tokens).toEqual(theirs);
       expect(theirs.length).toBeGreaterThan(0);
@@ -99,15 +108,7 @@ describe('transformers.js on our quantized exports', () => {
       const tokenizer = await loadTokenizer(join(root, name));
       for (const prompt of PROMPTS.slice(0, 4)) {
         const ids = tokenizer.encode(prompt);
-        const input = new Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]);
-        const mask = new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
-        const out = (await peer.generate({
-          input_ids: input,
-          attention_mask: mask,
-          max_new_tokens: 24,
-          do_sample: false,
-        })) as Tensor;
-        const theirs = Array.from(out.data as BigInt64Array, Number).slice(ids.length);
+        const theirs = await peerGreedy(peer, ids, 24);
         const ours = await generateAll(mine.createSession(), ids, { maxNewTokens: 24, eosTokenIds: [2] });
         expect(ours.tokens).toEqual(theirs);
         expect(theirs.length).toBeGreaterThan(0);

@@ -43,3 +43,6 @@ export declare const LLAMA_51M: Readonly<{
   numKvHeads: number;
   intermediateSize: number;
 }>;
+
+/** A byte-level BPE tokenizer.json of `size` tokens in `dir` (for random models' GGUF exports). */
+export declare function syntheticTokenizer(dir: string, size: number): void;

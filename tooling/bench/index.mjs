@@ -1,7 +1,8 @@
 // Benchmark harness shared by every package's bench/ scripts. Candidates are measured interleaved
 // (round-robin) so that machine noise hits them alike, and ratios come from one run.
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 
 /** Machine description recorded next to every number. */
@@ -110,3 +111,21 @@ export const LLAMA_51M = Object.freeze({
   numKvHeads: 4,
   intermediateSize: 1024,
 });
+
+/**
+ * A byte-level BPE tokenizer.json of `size` tokens in `dir`, for random models whose exports need
+ * one (GGUF files carry their tokenizer).
+ */
+export function syntheticTokenizer(dir, size) {
+  const vocab = {};
+  for (let i = 0; i < size; i++) vocab[i < 256 ? String.fromCharCode(0x100 + i) : `t${i}`] = i;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'tokenizer.json'),
+    JSON.stringify({
+      model: { type: 'BPE', vocab, merges: [] },
+      pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, use_regex: true },
+      added_tokens: [],
+    }),
+  );
+}

@@ -8,54 +8,11 @@ import { checkpointWeights, loadTfjsModel, type TfjsCausalLM } from '@svdecode/b
 import { openCheckpointWeights } from '@svdecode/hf-io';
 import { loadAdapter, loadLinearAdapter } from '@svdecode/peft-tfjs';
 import { HF_DIR, tempDir } from '@svdecode/testkit';
-import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportOnnx } from '../src/index.js';
+import { decoderLogits, maxAbsDiff, TOKENS } from './decoder-runs.js';
 
 process.env.SVDECODE_QUIET = '1';
-const TOKENS = [1, 17, 42, 5, 88, 3, 60];
-
-/** One full forward (no cache) through onnxruntime: the logits of every position, row 0 (and 1). */
-async function runGraph(dir: string, rows = 1, scale?: number[]): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(join(dir, 'onnx', 'model.onnx'));
-  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
-  const kv = config.num_key_value_heads;
-  const headDim = config.head_dim ?? config.hidden_size / config.num_attention_heads;
-  const n = TOKENS.length;
-  const feeds: Record<string, ort.Tensor> = {
-    input_ids: new ort.Tensor(
-      'int64',
-      BigInt64Array.from({ length: rows * n }, (_, i) => BigInt(TOKENS[i % n]!)),
-      [rows, n],
-    ),
-    attention_mask: new ort.Tensor('int64', new BigInt64Array(rows * n).fill(1n), [rows, n]),
-    position_ids: new ort.Tensor(
-      'int64',
-      BigInt64Array.from({ length: rows * n }, (_, i) => BigInt(i % n)),
-      [rows, n],
-    ),
-  };
-  if (scale) feeds.adapter_scale = new ort.Tensor('float32', Float32Array.from(scale), [rows]);
-  for (let l = 0; l < config.num_hidden_layers; l++)
-    for (const kind of ['key', 'value'])
-      feeds[`past_key_values.${l}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [
-        rows,
-        kv,
-        0,
-        headDim,
-      ]);
-  const out = await session.run(feeds);
-  await session.release();
-  return out.logits!.data as Float32Array;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
-
 let tfjs: TfjsCausalLM;
 beforeAll(async () => {
   tfjs = await loadTfjsModel(join(HF_DIR, 'llama-gqa'));
@@ -71,9 +28,9 @@ describe('exportOnnx', () => {
     const b = await readFile(join(root, 'from-tfjs', 'onnx', 'model.onnx'));
     expect(a.length).toBeGreaterThan(1000);
     expect(a.equals(b)).toBe(true);
-    expect(maxAbsDiff(await runGraph(join(root, 'from-dir')), await tfjs.score(TOKENS))).toBeLessThanOrEqual(
-      1e-4,
-    );
+    expect(
+      maxAbsDiff(await decoderLogits(join(root, 'from-dir')), await tfjs.score(TOKENS)),
+    ).toBeLessThanOrEqual(1e-4);
   });
 
   it.each(['lora', 'ia3'])(
@@ -87,7 +44,7 @@ describe('exportOnnx', () => {
         paired: true,
       });
       const want = await adapted.score(TOKENS);
-      expect(maxAbsDiff(await runGraph(join(root, 'merged')), want)).toBeLessThanOrEqual(1e-4);
+      expect(maxAbsDiff(await decoderLogits(join(root, 'merged')), want)).toBeLessThanOrEqual(1e-4);
       // the same adapter read from its files, without the tfjs runtime: the same graph
       await exportOnnx(join(HF_DIR, 'llama-gqa'), join(root, 'paired-from-files'), {
         adapter: await loadLinearAdapter(join(HF_DIR, 'adapters', name)),
@@ -95,7 +52,7 @@ describe('exportOnnx', () => {
       });
       const graph = (d: string) => readFile(join(root, d, 'onnx', 'model.onnx'));
       expect((await graph('paired-from-files')).equals(await graph('paired'))).toBe(true);
-      const both = await runGraph(join(root, 'paired'), 2, [0, 1]);
+      const both = await decoderLogits(join(root, 'paired'), [0, 1]);
       const n = want.length;
       expect(maxAbsDiff(both.subarray(0, n), await tfjs.score(TOKENS))).toBeLessThanOrEqual(1e-4);
       expect(maxAbsDiff(both.subarray(n), want)).toBeLessThanOrEqual(1e-4);

@@ -3,60 +3,22 @@
 // onnx-community's names; a paired quantized export's base row is the plain quantized export.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { dequantizeRows, expectedWeights, openCheckpointWeights, quantizeRows } from '@svdecode/hf-io';
+import { dequantizeRows, quantizeRows } from '@svdecode/hf-io';
 import { loadLinearAdapter } from '@svdecode/peft';
 import { HF_DIR, tempDir } from '@svdecode/testkit';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { buildLlamaGraph, DataType, exportOnnx, GraphBuilder, type WeightMap } from '../src/index.js';
 import { weightOnlyMatMul } from '../src/quantized-matmul.js';
+import { decoderLogits, fixtureWeights, maxAbsDiff } from './decoder-runs.js';
 
 process.env.SVDECODE_QUIET = '1';
-const TOKENS = [1, 17, 42, 5, 88, 3, 60];
-
 function random(n: number, seed: number): Float32Array {
   let s = seed >>> 0;
   return Float32Array.from({ length: n }, () => {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     return (s / 2 ** 32 - 0.5) * 2;
   });
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
-
-/** Logits of every position of TOKENS (no cache) from a serialised decoder graph. */
-async function logitsOf(graph: Uint8Array, layers: number, kv: number, headDim: number, scale?: number[]) {
-  const session = await ort.InferenceSession.create(graph);
-  const rows = scale?.length ?? 1;
-  const n = TOKENS.length;
-  const ints = (f: (i: number) => number) =>
-    new ort.Tensor(
-      'int64',
-      BigInt64Array.from({ length: rows * n }, (_, i) => BigInt(f(i))),
-      [rows, n],
-    );
-  const feeds: Record<string, ort.Tensor> = {
-    input_ids: ints((i) => TOKENS[i % n]!),
-    attention_mask: ints(() => 1),
-    position_ids: ints((i) => i % n),
-  };
-  if (scale) feeds.adapter_scale = new ort.Tensor('float32', Float32Array.from(scale), [rows]);
-  for (let l = 0; l < layers; l++)
-    for (const kind of ['key', 'value'])
-      feeds[`past_key_values.${l}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [
-        rows,
-        kv,
-        0,
-        headDim,
-      ]);
-  const out = await session.run(feeds);
-  await session.release();
-  return out.logits!.data as Float32Array;
 }
 
 describe('MatMulNBits through weightOnlyMatMul', () => {
@@ -106,14 +68,8 @@ describe('MatMulNBits through weightOnlyMatMul', () => {
 describe('quantized exports', () => {
   it('a q8 / q4 graph equals the fp32 graph of the dequantized model; files under onnx-community names', async () => {
     const dir = join(HF_DIR, 'llama-gqa');
-    const weights = await openCheckpointWeights(dir);
-    const c = weights.config;
-    const map = new Map<string, { shape: readonly number[]; data: Float32Array }>();
-    for (const [name, shape] of expectedWeights(c))
-      map.set(name, { shape, data: await weights.tensor(name, shape) });
-    await weights.close?.();
-    const headDim = c.headDim;
-    const fp32 = await logitsOf(buildLlamaGraph(c, map), c.numLayers, c.numKvHeads, headDim);
+    const { config: c, map } = await fixtureWeights(dir);
+    const fp32 = await decoderLogits(buildLlamaGraph(c, map));
     for (const bits of [8, 4] as const) {
       // every linear weight and the LM head replaced by its dequantized self
       const dequantized = new Map(map) as Map<string, { shape: readonly number[]; data: Float32Array }>;
@@ -125,17 +81,9 @@ describe('quantized exports', () => {
           data: dequantizeRows(quantizeRows(t.data, rows, cols, bits)),
         });
       }
-      const reference = await logitsOf(
-        buildLlamaGraph(c, dequantized as WeightMap),
-        c.numLayers,
-        c.numKvHeads,
-        headDim,
-      );
-      const quantized = await logitsOf(
+      const reference = await decoderLogits(buildLlamaGraph(c, dequantized as WeightMap));
+      const quantized = await decoderLogits(
         buildLlamaGraph(c, map, { quantize: { bits, accuracyLevel: 0 } }),
-        c.numLayers,
-        c.numKvHeads,
-        headDim,
       );
       expect(maxAbsDiff(quantized, reference), `${bits} bits vs dequantized`).toBeLessThan(1e-4);
       // and quantization changed something, by less than the logits' own size
@@ -156,15 +104,8 @@ describe('quantized exports', () => {
     const root = await tempDir();
     await exportOnnx(dir, join(root, 'plain'), { dtype: 'q4' });
     await exportOnnx(dir, join(root, 'paired'), { dtype: 'q4', adapter, paired: true });
-    const c = (await openCheckpointWeights(dir)).config;
     const run = async (d: string, scale?: number[]) =>
-      logitsOf(
-        await readFile(join(root, d, 'onnx', 'model_q4.onnx')),
-        c.numLayers,
-        c.numKvHeads,
-        c.headDim,
-        scale,
-      );
+      decoderLogits(await readFile(join(root, d, 'onnx', 'model_q4.onnx')), scale);
     const plain = await run('plain');
     const paired = await run('paired', [0, 1]);
     const n = plain.length;
@@ -174,14 +115,9 @@ describe('quantized exports', () => {
 
   it('headBits 8 keeps the LM head at 8 bits in a q4 graph (closer to fp32 than all-q4)', async () => {
     const dir = join(HF_DIR, 'llama-gqa');
-    const weights = await openCheckpointWeights(dir);
-    const c = weights.config;
-    const map = new Map<string, { shape: readonly number[]; data: Float32Array }>();
-    for (const [name, shape] of expectedWeights(c))
-      map.set(name, { shape, data: await weights.tensor(name, shape) });
-    await weights.close?.();
+    const { config: c, map } = await fixtureWeights(dir);
     const run = (options: Parameters<typeof buildLlamaGraph>[2]) =>
-      logitsOf(buildLlamaGraph(c, map, options), c.numLayers, c.numKvHeads, c.headDim);
+      decoderLogits(buildLlamaGraph(c, map, options));
     const fp32 = await run({});
     const q4 = await run({ quantize: { bits: 4, accuracyLevel: 0 } });
     const q4Head8 = await run({ quantize: { bits: 4, headBits: 8, accuracyLevel: 0 } });
