@@ -1,4 +1,4 @@
-import type { SteeringKernel } from './steering-vector.js';
+import type { SteeringKernel } from './steering-types.js';
 import { wasmSteeringKernel } from './wasm-kernel.js';
 
 /** Below this length the JavaScript pass is as fast as copying into the kernel's memory. */

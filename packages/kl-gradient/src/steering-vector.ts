@@ -1,24 +1,6 @@
 import { SvdecodeError } from '@svdecode/core';
+import type { Steering, SteeringBuffers, SteeringKernel } from './steering-types.js';
 import { wasmSteeringKernel } from './wasm-kernel.js';
-
-/** Output buffers of `steeringVector`, reused across steps so the steady state allocates nothing. */
-export interface SteeringBuffers {
-  delta: Float32Array;
-  mask: Uint8Array;
-}
-
-/** The steering signal of one position (when `out` is given, `out` itself, filled in). */
-export interface Steering extends SteeringBuffers {
-  /** KL(p_adapted || p_base), natural log. */
-  kl: number;
-  /**
-   * log sum exp of the adapted logits, so that `p_adapted[i] = exp(adapted[i] - logZ)`; lets
-   * `tokenStrength` skip a second normalisation pass.
-   */
-  logZ: number;
-  /** Number of tokens the mask keeps. */
-  kept: number;
-}
 
 /** Paper default for the confidence threshold (Eq. 12). */
 export const DEFAULT_ALPHA = 0.1;
@@ -29,13 +11,6 @@ export const DEFAULT_ALPHA = 0.1;
  * matches what a finite -1e4 logit gives; finite logits are always used exactly as they are.
  */
 export const BANNED_LOG_PROB = -1e4;
-
-/**
- * Which implementation computes a step: `'auto'` (the default) uses the WebAssembly SIMD kernel
- * where the runtime has one and the JavaScript kernel otherwise; `'js'` always the JavaScript one
- * (the reference the WebAssembly kernel is tested against).
- */
-export type SteeringKernel = 'auto' | 'js';
 
 /** Below this alpha the threshold nears float32's denormals, where only the JavaScript kernel is exact. */
 const MIN_WASM_ALPHA = 1e-30;

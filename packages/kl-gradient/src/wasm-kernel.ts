@@ -1,4 +1,4 @@
-import type { Steering, SteeringBuffers } from './steering-vector.js';
+import type { Steering, SteeringBuffers } from './steering-types.js';
 import { STEERING_KERNEL_WASM } from './wasm/steering-kernel-bytes.js';
 
 /** The part of the WebAssembly API used here (the package's lib has no DOM types). */

@@ -17,7 +17,8 @@ import {
   stageDirectory,
 } from '@svdecode/hf-io';
 import { externalizeInitializers } from './graph.js';
-import { buildLlamaGraph, type LinearBranch, type WeightMap } from './llama-graph.js';
+import type { LinearBranch } from './linear-group.js';
+import { buildLlamaGraph, type WeightMap } from './llama-graph.js';
 
 export interface ExportOnnxOptions {
   /** An adapter to merge into the weights, or with `paired` to keep as a per-row branch. */

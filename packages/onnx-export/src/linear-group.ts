@@ -1,8 +1,20 @@
 import type { GraphBuilder } from './graph.js';
-import type { LinearBranch } from './llama-graph.js';
 import { type WeightQuantization, weightOnlyMatMul } from './quantized-matmul.js';
 
 type Tensor = { shape: readonly number[]; data: Float32Array };
+
+/** A per-row adapter branch on linear layers: the paired export keeps it instead of merging. */
+export interface LinearBranch {
+  /** LoRA: y + s * scaling * (x A^T) B^T */
+  lora?: Map<
+    string,
+    { a: Float32Array; aShape: [number, number]; b: Float32Array; bShape: [number, number]; scaling: number }
+  >;
+  /** IA3: output (or, for feed-forward modules, input) scaled by 1 + s (l - 1) */
+  ia3?: Map<string, { l: Float32Array; input: boolean }>;
+  /** Any other adapter: y + s * x D^T, with D [out, in] (`linearDelta()` of kind dense). */
+  dense?: Map<string, { data: Float32Array; shape: [number, number] }>;
+}
 
 /** What the Llama graph builder hands to `linearGroup`. */
 export interface LinearGroupContext {

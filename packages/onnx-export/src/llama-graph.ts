@@ -1,24 +1,11 @@
 import { type LlamaConfig, ropeInverseFrequencies, ropeTables } from '@svdecode/hf-io';
 import { DataType, GraphBuilder } from './graph.js';
-import { type LinearGroupContext, linearGroup } from './linear-group.js';
+import { type LinearBranch, type LinearGroupContext, linearGroup } from './linear-group.js';
 import { type WeightQuantization, weightOnlyMatMul } from './quantized-matmul.js';
 import { addSteering } from './steering-graph.js';
 
 /** Every weight of the model by checkpoint name, float32, in the checkpoint layout (linear [out, in]). */
 export type WeightMap = ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>;
-
-/** A per-row adapter branch on linear layers: the paired export keeps it instead of merging. */
-export interface LinearBranch {
-  /** LoRA: y + s * scaling * (x A^T) B^T */
-  lora?: Map<
-    string,
-    { a: Float32Array; aShape: [number, number]; b: Float32Array; bShape: [number, number]; scaling: number }
-  >;
-  /** IA3: output (or, for feed-forward modules, input) scaled by 1 + s (l - 1) */
-  ia3?: Map<string, { l: Float32Array; input: boolean }>;
-  /** Any other adapter: y + s * x D^T, with D [out, in] (`linearDelta()` of kind dense). */
-  dense?: Map<string, { data: Float32Array; shape: [number, number] }>;
-}
 
 export interface LlamaGraphOptions {
   /** Linear weights to use instead of the model's (merged adapters), by checkpoint name. */
