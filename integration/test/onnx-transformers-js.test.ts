@@ -36,21 +36,23 @@ async function peerGreedy(
   return Array.from(out.data as BigInt64Array, Number).slice(ids.length);
 }
 
+/** A random model sized to the fixture tokenizer (350 tokens), weights large enough for a non-degenerate argmax. */
+const PEER_MODEL = {
+  vocabSize: 350,
+  hiddenSize: 64,
+  numLayers: 2,
+  numHeads: 4,
+  numKvHeads: 2,
+  intermediateSize: 128,
+  std: 0.15,
+  seed: 11,
+};
+
 let root: string;
 let ours: OnnxCausalLM;
 
 beforeAll(async () => {
-  // a random model sized to the fixture tokenizer (350 tokens), weights large enough for a non-degenerate argmax
-  const model = await randomLlama({
-    vocabSize: 350,
-    hiddenSize: 64,
-    numLayers: 2,
-    numHeads: 4,
-    numKvHeads: 2,
-    intermediateSize: 128,
-    std: 0.15,
-    seed: 11,
-  });
+  const model = await randomLlama(PEER_MODEL);
   root = await tempDir();
   await exportModel(model, join(root, 'peer-model'), { tokenizerDir: join(HF_DIR, 'tokenizer') });
   model.dispose();
@@ -82,16 +84,7 @@ describe('transformers.js on our quantized exports', () => {
   it.each(['q8', 'q4'] as const)(
     'loads the %s graph by its dtype option, and its greedy generate() equals ours on the same file',
     async (dtype) => {
-      const model = await randomLlama({
-        vocabSize: 350,
-        hiddenSize: 64,
-        numLayers: 2,
-        numHeads: 4,
-        numKvHeads: 2,
-        intermediateSize: 128,
-        std: 0.15,
-        seed: 11,
-      });
+      const model = await randomLlama(PEER_MODEL);
       const name = `peer-${dtype}`;
       await exportModel(model, join(root, name), { tokenizerDir: join(HF_DIR, 'tokenizer'), dtype });
       model.dispose();
