@@ -246,6 +246,10 @@ export function buildProgram(): Command {
           .choices(['fp32', 'q8', 'q4'])
           .default('fp32'),
       )
+      .option(
+        '--quantize-embeddings',
+        'with --dtype q8 / q4: store the embedding table quantized too (GatherBlockQuantized; a much smaller file)',
+      )
       .requiredOption('--out <dir>', 'directory to write'),
   ).action((flags) => exportOnnxCommand(flags));
 

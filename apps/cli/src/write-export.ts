@@ -19,6 +19,7 @@ export function writeExport(
     externalData?: boolean;
     logitsToKeep?: boolean;
     dtype?: 'fp32' | 'q8' | 'q4';
+    quantization?: { embeddings?: boolean };
     tokenizerDir: string;
     provenance: Provenance;
   },

@@ -1,4 +1,4 @@
-import { copyFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scratch, svdecode } from './run-cli.js';
@@ -80,6 +80,49 @@ describe('quantized exports from the command line', () => {
     expect(g.code, g.stderr).toBe(0);
     expect(JSON.parse(g.stdout)).toMatchObject({ backend: 'onnx', mu: 0.5 });
     expect(JSON.parse(g.stdout).tokens).toHaveLength(6);
+  });
+
+  it('export-onnx --dtype q4 --quantize-embeddings writes a smaller graph that generates; without --dtype it is refused', async () => {
+    const plain = join(dir, 'q4-plain');
+    const small = join(dir, 'q4-embeddings');
+    expect((await svdecode(['export-onnx', '--model', 'tiny', '--dtype', 'q4', '--out', plain])).code).toBe(
+      0,
+    );
+    const e = await svdecode([
+      'export-onnx',
+      '--model',
+      'tiny',
+      '--dtype',
+      'q4',
+      '--quantize-embeddings',
+      '--out',
+      small,
+    ]);
+    expect(e.code, e.stderr).toBe(0);
+    const size = (d: string) => statSync(join(d, 'onnx', 'model_q4.onnx')).size;
+    expect(size(small)).toBeLessThan(size(plain) - 1_000_000);
+    const g = await svdecode([
+      'generate',
+      '--model',
+      small,
+      '--prompt',
+      'The capital of France is',
+      '--no-steer',
+      '--max-new-tokens',
+      '6',
+      '--json',
+    ]);
+    expect(g.code, g.stderr).toBe(0);
+    expect(JSON.parse(g.stdout).tokens).toHaveLength(6);
+    const refused = await svdecode([
+      'export-onnx',
+      '--model',
+      'tiny',
+      '--quantize-embeddings',
+      '--out',
+      join(dir, 'nope'),
+    ]);
+    expect(refused.stderr).toMatch(/^BAD_ARGUMENT: --quantize-embeddings needs --dtype q8 or q4/m);
   });
 
   it('export-gguf --dtype q4_0 refuses rows that do not divide into blocks, and --fallback f16 writes the file', async () => {

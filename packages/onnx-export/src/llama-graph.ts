@@ -1,7 +1,7 @@
 import { type LlamaConfig, ropeInverseFrequencies, ropeTables } from '@svdecode/hf-io';
 import { DataType, GraphBuilder } from './graph.js';
 import { type LinearBranch, type LinearGroupContext, linearGroup } from './linear-group.js';
-import { type WeightQuantization, weightOnlyMatMul } from './quantized-matmul.js';
+import { quantizedGather, type WeightQuantization, weightOnlyMatMul } from './quantized-matmul.js';
 import { addSteering } from './steering-graph.js';
 
 /** Every weight of the model by checkpoint name, float32, in the checkpoint layout (linear [out, in]). */
@@ -108,7 +108,18 @@ export function buildLlamaGraph(c: LlamaConfig, w: WeightMap, options: LlamaGrap
   let additive = g.one('Where', [allowed, g.float(0), g.float(-1e9)]);
   if (group > 1) additive = g.one('Tile', [additive, g.ints([1, 1, group, 1])]); // rows of a KV group
 
-  let hidden = g.one('Gather', [vector('model.embed_tokens.weight'), ids]);
+  const embed = tensor('model.embed_tokens.weight');
+  let hidden =
+    (options.quantize?.embeddings &&
+      quantizedGather(
+        g,
+        ids,
+        'model.embed_tokens',
+        embed.data,
+        embed.shape as [number, number],
+        options.quantize,
+      )) ||
+    g.one('Gather', [vector('model.embed_tokens.weight'), ids]);
   for (let l = 0; l < c.numLayers; l++) {
     const p = `model.layers.${l}.`;
     const h = rmsNorm(hidden, `${p}input_layernorm.weight`);

@@ -113,6 +113,27 @@ describe('quantized exports', () => {
     expect(maxAbsDiff(paired.subarray(n), plain)).toBeGreaterThan(1e-3); // the adapter moved the logits
   });
 
+  it.each([8, 4] as const)(
+    'embeddings: a %i-bit embedding table (GatherBlockQuantized) equals the dequantized model too, in a smaller file',
+    async (bits) => {
+      const { config: c, map } = await fixtureWeights(join(HF_DIR, 'llama-gqa'));
+      const dequantized = new Map(map) as Map<string, { shape: readonly number[]; data: Float32Array }>;
+      for (const [name, t] of map) {
+        if (t.shape.length !== 2) continue;
+        const [rows, cols] = t.shape as [number, number];
+        dequantized.set(name, {
+          shape: t.shape,
+          data: dequantizeRows(quantizeRows(t.data, rows, cols, bits)),
+        });
+      }
+      const reference = await decoderLogits(buildLlamaGraph(c, dequantized as WeightMap));
+      const withTable = buildLlamaGraph(c, map, { quantize: { bits, accuracyLevel: 0, embeddings: true } });
+      const without = buildLlamaGraph(c, map, { quantize: { bits, accuracyLevel: 0 } });
+      expect(maxAbsDiff(await decoderLogits(withTable), reference)).toBeLessThan(1e-4);
+      expect(withTable.length).toBeLessThan(without.length);
+    },
+  );
+
   it('headBits 8 keeps the LM head at 8 bits in a q4 graph (closer to fp32 than all-q4)', async () => {
     const dir = join(HF_DIR, 'llama-gqa');
     const { config: c, map } = await fixtureWeights(dir);

@@ -15,6 +15,7 @@ export interface ExportFlags extends CommonFlags {
   externalData?: boolean;
   logitsToKeep?: boolean;
   dtype?: 'fp32' | 'q8' | 'q4';
+  quantizeEmbeddings?: boolean;
   out: string;
 }
 
@@ -23,6 +24,10 @@ export async function exportOnnxCommand(flags: ExportFlags): Promise<void> {
   if (flags.steeringInGraph === true && !flags.paired)
     throw new SvdecodeError('BAD_ARGUMENT', '--steering-in-graph needs --paired', {
       hint: 'The steering step compares the base and adapted rows of a paired export: add --paired --adapter <dir>.',
+    });
+  if (flags.quantizeEmbeddings && (flags.dtype ?? 'fp32') === 'fp32')
+    throw new SvdecodeError('BAD_ARGUMENT', '--quantize-embeddings needs --dtype q8 or q4', {
+      hint: 'Add --dtype q4 (or q8): the embedding table is quantized like the weights.',
     });
   if (flags.paired && !flags.adapter)
     throw new SvdecodeError('BAD_ARGUMENT', '--paired needs --adapter', {
@@ -40,6 +45,7 @@ export async function exportOnnxCommand(flags: ExportFlags): Promise<void> {
     externalData: flags.externalData,
     logitsToKeep: flags.logitsToKeep,
     dtype: flags.dtype,
+    ...(flags.quantizeEmbeddings ? { quantization: { embeddings: true } } : {}),
     tokenizerDir: dir,
     provenance: {
       base: await fingerprintModel(dir),
