@@ -295,24 +295,25 @@ async function accuracy() {
 }
 
 /** DECISIONS.md 20: q4 candidates scored on the calibration splits; the rule picks one. */
+const ZERO_POINT_VARIANTS = { 'q4 (a) blocks of 32': {}, 'q4 (d) zero points': { zeroPoints: true } };
 const Q4_VARIANTS = {
   'q4 (a) blocks of 32': {},
   'q4 (b) 8-bit head': { headBits: 8 },
   'q4 (c) blocks of 16': { blockSize: 16 },
 };
-async function variants() {
-  const subjects = await subjectsFor(join(root, 'variants'), { onnxOnly: true, q4Variants: Q4_VARIANTS });
+async function variants(candidates = Q4_VARIANTS) {
+  const subjects = await subjectsFor(join(root, 'variants'), { onnxOnly: true, q4Variants: candidates });
   const { scores } = await scoresOn(subjects, 'calibration');
   console.log('\nq4 candidates (DECISIONS.md 20), calibration split, accuracy % and change against fp32:\n');
   console.log(table(accuracyTable(subjects, scores, 'calibration', false)));
   const score = {};
-  for (const name of Object.keys(Q4_VARIANTS)) {
+  for (const name of Object.keys(candidates)) {
     const cols = Object.keys(scores[`onnx ${name}`]);
     score[name] =
       cols.reduce((sum, c) => sum + percent(scores[`onnx ${name}`][c]) - percent(scores['onnx fp32'][c]), 0) /
       cols.length;
   }
-  const names = Object.keys(Q4_VARIANTS);
+  const names = Object.keys(candidates);
   const best = names.reduce(
     (b, n) =>
       score[n] > score[b] ||
@@ -334,10 +335,10 @@ async function variants() {
 }
 
 /** The chosen candidate's test columns, read once, beside fp32. */
-async function variantTest(name) {
+async function variantTest(name, candidates = Q4_VARIANTS) {
   const subjects = await subjectsFor(join(root, 'variant-test'), {
     onnxOnly: true,
-    q4Variants: { [name]: Q4_VARIANTS[name] },
+    q4Variants: { [name]: candidates[name] },
   });
   const { scores } = await scoresOn(subjects, 'test');
   console.log(`\n${name} (DECISIONS.md 20), test split, accuracy % and change against fp32:\n`);
@@ -357,6 +358,11 @@ try {
   // DECISIONS.md 20: `--part variants` picks a q4 variant on calibration data and then reads its
   // test columns once
   if (part === 'variants') await variantTest(await variants());
+  // DECISIONS.md 22: the zero-point candidate against (a); its test columns are read either way
+  if (part === 'zero-points') {
+    await variants(ZERO_POINT_VARIANTS);
+    await variantTest('q4 (d) zero points', ZERO_POINT_VARIANTS);
+  }
 } finally {
   await rm(root, { recursive: true, force: true });
 }

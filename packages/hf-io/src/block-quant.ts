@@ -83,3 +83,65 @@ export function dequantizeRows(q: BlockQuantized, scales: ArrayLike<number> = q.
 function roundHalfAway(x: number): number {
   return x < 0 ? -Math.round(-x) : Math.round(x);
 }
+
+/** A matrix quantized block by block with a zero point per block (asymmetric). */
+export interface AsymmetricBlockQuantized {
+  rows: number;
+  cols: number;
+  bits: 4 | 8;
+  /** Unsigned levels, row-major: [0, 15] for 4 bits, [0, 255] for 8. */
+  levels: Uint8Array;
+  /** One zero point per block (a level): a value is `(level - zeroPoint) * scale`. */
+  zeroPoints: Uint8Array;
+  scales: Float32Array;
+  block: number;
+}
+
+/**
+ * Asymmetric block quantization along rows (onnxruntime's quantizer's rule for MatMulNBits with
+ * zero points): per block, the range [min(x, 0), max(x, 0)] in 2^bits - 1 steps, the zero point
+ * the level of 0 (so 0 stays exact), levels clamped. Uses the whole grid where the symmetric rule
+ * leaves one side's levels unused.
+ */
+export function quantizeRowsAsymmetric(
+  data: Float32Array,
+  rows: number,
+  cols: number,
+  bits: 4 | 8,
+  what = 'matrix',
+  block = QUANT_BLOCK,
+): AsymmetricBlockQuantized {
+  quantizeRows(new Float32Array(cols), 1, cols, bits, what, block); // the same shape checks
+  const top = 2 ** bits - 1;
+  const blocks = (rows * cols) / block;
+  const levels = new Uint8Array(rows * cols);
+  const zeroPoints = new Uint8Array(blocks);
+  const scales = new Float32Array(blocks);
+  for (let b = 0; b < blocks; b++) {
+    const start = b * block;
+    let lo = 0;
+    let hi = 0;
+    for (let i = start; i < start + block; i++) {
+      lo = Math.min(lo, data[i]!);
+      hi = Math.max(hi, data[i]!);
+    }
+    const scale = (hi - lo) / top;
+    scales[b] = scale;
+    if (scale === 0) continue; // an all-zero block: zero point 0, levels 0
+    const zero = Math.min(top, Math.max(0, Math.round(-lo / scale)));
+    zeroPoints[b] = zero;
+    for (let i = start; i < start + block; i++)
+      levels[i] = Math.min(top, Math.max(0, Math.round(data[i]! / scale) + zero));
+  }
+  return { rows, cols, bits, levels, zeroPoints, scales, block };
+}
+
+/** The float matrix an asymmetric quantization stands for (`(level - zeroPoint) * scale`). */
+export function dequantizeRowsAsymmetric(q: AsymmetricBlockQuantized): Float32Array {
+  const out = new Float32Array(q.rows * q.cols);
+  for (let i = 0; i < out.length; i++) {
+    const b = Math.floor(i / q.block);
+    out[i] = (q.levels[i]! - q.zeroPoints[b]!) * q.scales[b]!;
+  }
+  return out;
+}

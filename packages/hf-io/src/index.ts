@@ -1,5 +1,11 @@
-export type { BlockQuantized } from './block-quant.js';
-export { dequantizeRows, QUANT_BLOCK, quantizeRows } from './block-quant.js';
+export type { AsymmetricBlockQuantized, BlockQuantized } from './block-quant.js';
+export {
+  dequantizeRows,
+  dequantizeRowsAsymmetric,
+  QUANT_BLOCK,
+  quantizeRows,
+  quantizeRowsAsymmetric,
+} from './block-quant.js';
 export type { CheckpointWeights } from './checkpoint-weights.js';
 export { openCheckpointWeights } from './checkpoint-weights.js';
 export type { GenerationConfig, LlamaConfig, RopeScaling } from './config.js';

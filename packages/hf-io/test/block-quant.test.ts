@@ -50,3 +50,17 @@ describe('quantizeRows (llama.cpp Q4_0 / Q8_0 rules)', () => {
     expect(QUANT_BLOCK).toBe(32);
   });
 });
+
+describe('quantizeRowsAsymmetric', () => {
+  it('uses the whole grid with a zero point per block; 0 stays exact; error at most half a step', async () => {
+    const { dequantizeRowsAsymmetric, quantizeRowsAsymmetric } = await import('../src/index.js');
+    const row = Float32Array.from({ length: 64 }, (_, i) => 0.5 + Math.sin(i) * 0.4 + (i === 3 ? -0.2 : 0));
+    row[7] = 0;
+    const q = quantizeRowsAsymmetric(row, 2, 32, 4);
+    expect(Math.max(...q.levels)).toBe(15);
+    const back = dequantizeRowsAsymmetric(q);
+    expect(back[7]).toBe(0);
+    for (let i = 0; i < row.length; i++)
+      expect(Math.abs(back[i]! - row[i]!)).toBeLessThanOrEqual(q.scales[Math.floor(i / 32)]! / 2 + 1e-6);
+  });
+});

@@ -42,9 +42,16 @@ export interface ExportOnnxOptions {
    * q8 / q4 only: `accuracyLevel`, onnxruntime's compute path for MatMulNBits, 4 (default:
    * activations quantized to int8 per block, int32 accumulation, the faster path on CPU) or 0
    * (float32); `blockSize` 32 (default) or 16; `headBits`, the LM head's bits (default: the
-   * dtype's); `embeddings`, the embedding table quantized too (GatherBlockQuantized; default off).
+   * dtype's); `embeddings`, the embedding table quantized too (GatherBlockQuantized; default off);
+   * `zeroPoints`, asymmetric blocks with a zero point each (default symmetric).
    */
-  quantization?: { accuracyLevel?: 0 | 4; blockSize?: 16 | 32; headBits?: 4 | 8; embeddings?: boolean };
+  quantization?: {
+    accuracyLevel?: 0 | 4;
+    blockSize?: 16 | 32;
+    headBits?: 4 | 8;
+    embeddings?: boolean;
+    zeroPoints?: boolean;
+  };
   /**
    * Paired exports: SVDecode's steering step inside the graph (inputs `steer_mu`, `steer_alpha`,
    * `steer_lambda`; outputs `steered_logits`, `steer_kl`, `steer_kept`), which

@@ -1,4 +1,4 @@
-import { quantizeRows } from '@svdecode/hf-io';
+import { quantizeRows, quantizeRowsAsymmetric } from '@svdecode/hf-io';
 import type { GraphBuilder } from './graph.js';
 
 /** How the exporter quantizes weights: 4 or 8 bits, blocks of 32 along the input dimension. */
@@ -19,6 +19,8 @@ export interface WeightQuantization {
    * tables were measured without it).
    */
   embeddings?: boolean;
+  /** Asymmetric blocks with a zero point each (MatMulNBits's `zero_points`); default symmetric. */
+  zeroPoints?: boolean;
 }
 
 /**
@@ -77,17 +79,51 @@ export function weightOnlyMatMul(
   // MatMulNBits pads a row's last block: rows whose length does not divide by the block get zeros
   // (level 0, stored as the zero point), which change neither the block's scale nor the product
   const blocks = Math.ceil(inDim / size);
-  const q = quantizeRows(padRows(w, outDim, inDim, blocks * size), outDim, blocks * size, bits, name, size);
+  const padded = padRows(w, outDim, inDim, blocks * size);
   const blob = (size * bits) / 8;
-  const b = g.bytes(`${name}.q${bits}`, packLevels(q.levels, bits), [outDim, blocks, blob]);
-  const scales = g.weight(`${name}.scales`, q.scales, [outDim * blocks]);
-  return g.contrib('MatMulNBits', [x, b, scales], {
+  const inputs = [x];
+  if (quantization.zeroPoints) {
+    const q = quantizeRowsAsymmetric(padded, outDim, blocks * size, bits, name, size);
+    inputs.push(
+      g.bytes(`${name}.q${bits}`, packUnsigned(q.levels, bits), [outDim, blocks, blob]),
+      g.weight(`${name}.scales`, q.scales, [outDim * blocks]),
+      // zero points: a row's blocks packed like its levels, each row padded to whole bytes
+      g.bytes(`${name}.zero_points`, packZeroPoints(q.zeroPoints, outDim, blocks, bits), [
+        outDim * Math.ceil((blocks * bits) / 8),
+      ]),
+    );
+  } else {
+    const q = quantizeRows(padded, outDim, blocks * size, bits, name, size);
+    inputs.push(
+      g.bytes(`${name}.q${bits}`, packLevels(q.levels, bits), [outDim, blocks, blob]),
+      g.weight(`${name}.scales`, q.scales, [outDim * blocks]),
+    );
+  }
+  return g.contrib('MatMulNBits', inputs, {
     K: inDim,
     N: outDim,
     bits,
     block_size: size,
     accuracy_level: quantization.accuracyLevel ?? 4,
   });
+}
+
+/** Unsigned levels packed as MatMulNBits reads them (4 bits: the even element in the low nibble). */
+function packUnsigned(levels: Uint8Array, bits: 4 | 8): Uint8Array {
+  if (bits === 8) return levels;
+  const packed = new Uint8Array(levels.length / 2);
+  for (let i = 0; i < packed.length; i++) packed[i] = levels[2 * i]! | (levels[2 * i + 1]! << 4);
+  return packed;
+}
+
+function packZeroPoints(zeroPoints: Uint8Array, rows: number, blocks: number, bits: 4 | 8): Uint8Array {
+  if (bits === 8) return zeroPoints;
+  const perRow = Math.ceil(blocks / 2);
+  const out = new Uint8Array(rows * perRow);
+  for (let r = 0; r < rows; r++)
+    for (let b = 0; b < blocks; b++)
+      out[r * perRow + (b >> 1)]! |= zeroPoints[r * blocks + b]! << (4 * (b & 1));
+  return out;
 }
 
 function padRows(w: Float32Array, rows: number, cols: number, padded: number): Float32Array {

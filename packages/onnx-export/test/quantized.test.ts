@@ -3,7 +3,12 @@
 // onnx-community's names; a paired quantized export's base row is the plain quantized export.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { dequantizeRows, quantizeRows } from '@svdecode/hf-io';
+import {
+  dequantizeRows,
+  dequantizeRowsAsymmetric,
+  quantizeRows,
+  quantizeRowsAsymmetric,
+} from '@svdecode/hf-io';
 import { loadLinearAdapter } from '@svdecode/peft';
 import { HF_DIR, tempDir } from '@svdecode/testkit';
 import * as ort from 'onnxruntime-node';
@@ -61,6 +66,45 @@ describe('MatMulNBits through weightOnlyMatMul', () => {
           accuracyLevel === 0 ? 1e-4 : 0.05,
         );
       }
+    },
+  );
+});
+
+describe('MatMulNBits with zero points (asymmetric blocks)', () => {
+  it.each([
+    [4, 80],
+    [8, 64],
+  ] as const)(
+    '%i bits, K = %i: equals x times the dequantized weights (accuracy level 0)',
+    async (bits, K) => {
+      const N = 20;
+      const M = 2;
+      // a skewed matrix: the asymmetric grid's case
+      const w = random(N * K, 31 + bits).map((v) => v + 0.6);
+      const x = random(M * K, 9);
+      const padded = Math.ceil(K / 32) * 32;
+      const wPadded = new Float32Array(N * padded);
+      for (let r = 0; r < N; r++) wPadded.set(w.subarray(r * K, (r + 1) * K), r * padded);
+      const deq = dequantizeRowsAsymmetric(quantizeRowsAsymmetric(wPadded, N, padded, bits));
+      const want = new Float32Array(M * N);
+      for (let m = 0; m < M; m++)
+        for (let n = 0; n < N; n++) {
+          let sum = 0;
+          for (let k = 0; k < K; k++) sum += x[m * K + k]! * deq[n * padded + k]!;
+          want[m * N + n] = sum;
+        }
+      const g = new GraphBuilder();
+      const input = g.input('x', DataType.FLOAT, [M, K]);
+      g.name(weightOnlyMatMul(g, input, 'w', w, [N, K], { bits, accuracyLevel: 0, zeroPoints: true }), 'y');
+      g.output('y', DataType.FLOAT, [M, N]);
+      const session = await ort.InferenceSession.create(g.serialize());
+      const out = await session.run({ x: new ort.Tensor('float32', x, [M, K]) });
+      await session.release();
+      expect(maxAbsDiff(out.y!.data as Float32Array, want)).toBeLessThan(1e-4);
+      // and the asymmetric grid fits this skewed matrix better than the symmetric one
+      const sym = dequantizeRows(quantizeRows(wPadded, N, padded, bits));
+      const err = (d: Float32Array) => d.reduce((acc, v, i) => acc + (v - wPadded[i]!) ** 2, 0);
+      expect(err(deq)).toBeLessThan(err(sym));
     },
   );
 });
