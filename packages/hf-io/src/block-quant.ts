@@ -34,19 +34,7 @@ export function quantizeRows(
   what = 'matrix',
   block = QUANT_BLOCK,
 ): BlockQuantized {
-  if (cols % block !== 0) {
-    throw new SvdecodeError(
-      'QUANT_SHAPE',
-      `${what} has rows of ${cols} values, not a multiple of the ${block}-value quantization block`,
-      {
-        hint: `${bits}-bit block quantization needs every quantized matrix's input dimension divisible by ${block}; export this model in fp32 (or fp16 for GGUF).`,
-        details: { what, rows, cols, block },
-      },
-    );
-  }
-  if (data.length !== rows * cols) {
-    throw new SvdecodeError('BAD_ARGUMENT', `${what}: ${data.length} values for a ${rows} x ${cols} matrix`);
-  }
+  checkShape(data, rows, cols, bits, what, block);
   const blocks = cols / block;
   const levels = new Int8Array(rows * cols);
   const scales = new Float32Array(rows * blocks);
@@ -71,6 +59,30 @@ export function quantizeRows(
     }
   }
   return { rows, cols, bits, levels, scales, block };
+}
+
+/** Rows that divide into blocks (QUANT_SHAPE otherwise) and data of the matrix's size. */
+function checkShape(
+  data: Float32Array,
+  rows: number,
+  cols: number,
+  bits: 4 | 8,
+  what: string,
+  block: number,
+): void {
+  if (cols % block !== 0) {
+    throw new SvdecodeError(
+      'QUANT_SHAPE',
+      `${what} has rows of ${cols} values, not a multiple of the ${block}-value quantization block`,
+      {
+        hint: `${bits}-bit block quantization needs every quantized matrix's input dimension divisible by ${block}; export this model in fp32 (or fp16 for GGUF).`,
+        details: { what, rows, cols, block },
+      },
+    );
+  }
+  if (data.length !== rows * cols) {
+    throw new SvdecodeError('BAD_ARGUMENT', `${what}: ${data.length} values for a ${rows} x ${cols} matrix`);
+  }
 }
 
 /** The float matrix a quantized one stands for (`level * scale`): tests and accuracy references. */
@@ -111,7 +123,7 @@ export function quantizeRowsAsymmetric(
   what = 'matrix',
   block = QUANT_BLOCK,
 ): AsymmetricBlockQuantized {
-  quantizeRows(new Float32Array(cols), 1, cols, bits, what, block); // the same shape checks
+  checkShape(data, rows, cols, bits, what, block);
   const top = 2 ** bits - 1;
   const blocks = (rows * cols) / block;
   const levels = new Uint8Array(rows * cols);
