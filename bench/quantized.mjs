@@ -83,7 +83,6 @@ async function speed() {
     paired: true,
     dtype: 'q4',
     quantization: { accuracyLevel: 0 },
-    accuracyLevel: 0, // the option's name before it moved into `quantization` (a stale build reads it)
   });
   onnx['paired-q4-level0'] = await loadOnnxModel(join(dir, 'paired-q4-level0'));
   await syntheticTokenizer(join(dir, 'tokenizer'), LLAMA_51M.vocabSize);

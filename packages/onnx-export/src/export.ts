@@ -141,7 +141,7 @@ export async function writeOnnxModel(
       map.set(name, { shape, data: await weights.tensor(name, shape) });
     const deltas = options.adapter ? await linearDeltasOf(options.adapter, 'ONNX export') : undefined;
     const dtype = options.dtype ?? 'fp32';
-    if (!(dtype in ONNX_DTYPES) || !['fp32', 'q8', 'q4'].includes(dtype))
+    if (!['fp32', 'q8', 'q4'].includes(dtype))
       throw new SvdecodeError(
         'BAD_ARGUMENT',
         `the ONNX exporter writes fp32, q8 or q4, not ${JSON.stringify(dtype)}`,
