@@ -1,4 +1,4 @@
-import { BUDGET_NAMES } from '@svdecode/experiments';
+import { BUDGET_NAMES, DEFAULT_QUEUE_NAME } from '@svdecode/experiments';
 import { METHODS } from '@svdecode/peft-tfjs';
 import { AGGREGATES } from '@svdecode/strength';
 import { TASKS } from '@svdecode/tiny';
@@ -11,6 +11,7 @@ import { exportOnnxCommand } from './commands/export-onnx.js';
 import { generateCommand } from './commands/generate.js';
 import { infoCommand } from './commands/info.js';
 import { serveCommand } from './commands/serve.js';
+import { studyCommand, workerCommand } from './commands/study.js';
 import { warmstartCommand } from './commands/warmstart.js';
 import { BACKEND_CHOICES } from './models.js';
 import { number } from './options.js';
@@ -301,6 +302,85 @@ export function buildProgram(): Command {
       ),
     false,
   ).action((flags) => serveCommand(flags));
+
+  const list = (value: string) =>
+    value
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
+  const queueName = () =>
+    new Option(
+      '--queue-name <name>',
+      'BullMQ queue name (studies that must not share workers use their own)',
+    ).default(DEFAULT_QUEUE_NAME);
+  common(
+    program
+      .command('study')
+      .description(
+        'the study of where steering helps on the embedded default (resumable): local worker processes, or workers on several machines with --queue',
+      )
+      .option('--tasks <list>', 'tasks, comma-separated', list, [...TASKS])
+      .option('--methods <list>', 'PEFT methods, comma-separated', list, [...METHODS])
+      .option(
+        '--budgets <list>',
+        `warm-start budgets, comma-separated (${BUDGET_NAMES.join(', ')}; default: each method's)`,
+        list,
+      )
+      .option('--seeds <list>', 'seeds, comma-separated', (v) => list(v).map(Number), [0, 1, 2])
+      .option(
+        '--rows <n>',
+        'only the first n rows of every split (a small study)',
+        number({ min: 2, integer: true }),
+      )
+      .option(
+        '--out <dir>',
+        'study directory: runs/ (the resumable store), then study.json, study.md, figures',
+        'svdecode-study',
+      )
+      .option(
+        '--jobs <n>',
+        'local mode: worker processes (default: one per core, at most 2)',
+        number({ min: 1, integer: true }),
+      )
+      .option(
+        '--max-minutes <n>',
+        'local mode: stop handing out runs after this long',
+        number({ min: 0, exclusiveMin: true }),
+      )
+      .option(
+        '--queue <url>',
+        'redis://host:port[/db]: enqueue the runs on BullMQ and wait for `svdecode worker` processes to run them',
+      )
+      .addOption(queueName())
+      .option(
+        '--attempts <n>',
+        'queue mode: attempts per run before it counts as failed',
+        number({ min: 1, integer: true }),
+        2,
+      ),
+  ).action((flags) => studyCommand(flags));
+
+  common(
+    program
+      .command('worker')
+      .description(
+        "take study runs from a BullMQ queue on Redis and run them on the embedded default (start one per machine; needs the same svdecode version as the study's coordinator)",
+      )
+      .requiredOption('--queue <url>', 'redis://host:port[/db] (redis://:password@host:port with a password)')
+      .addOption(queueName())
+      .option(
+        '--concurrency <n>',
+        'worker processes (default: one per core; tfjs-wasm runs one thread each)',
+        number({ min: 1, integer: true }),
+      )
+      .option(
+        '--lock-seconds <n>',
+        'a run whose worker dies is put back after about this long',
+        number({ min: 1 }),
+        30,
+      ),
+    false,
+  ).action((flags) => workerCommand(flags));
 
   common(program.command('info').description('backends available and active here, with versions')).action(
     (flags) => infoCommand(flags),

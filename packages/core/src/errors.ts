@@ -132,6 +132,19 @@ export const ERROR_CODES = {
     kind: 'usage',
     hint: 'The work was interrupted (Ctrl-C or an abort signal); run it again to finish.',
   },
+  // study queues (BullMQ on Redis)
+  QUEUE_UNREACHABLE: {
+    kind: 'environment',
+    hint: 'Start Redis (redis-server --bind 127.0.0.1 --port 6379) or fix the host and port in --queue; from another machine check the firewall and that Redis listens on that interface.',
+  },
+  QUEUE_REFUSED: {
+    kind: 'environment',
+    hint: 'Redis answered but refused: check the password in the URL (redis://:password@host:port), the ACL user and that the server is a writable primary.',
+  },
+  STUDY_FINGERPRINT_MISMATCH: {
+    kind: 'environment',
+    hint: 'This worker has another embedded model, other task data or another svdecode version than the coordinator; install the same version on every machine (the same @svdecode/tiny and @svdecode/experiments).',
+  },
   // anything else
   INTERNAL: {
     kind: 'internal',

@@ -1,25 +1,28 @@
 #!/usr/bin/env node
 // The study "where steering helps": for every task, PEFT method, warm-start budget and seed, a fresh
 // adapter is warm-started, calibrated (calibration split only), and the test split is decoded once
-// for the oracle grid of strengths and for every estimator (packages/tiny/src/study/). Resumable:
-// each finished run is stored in results/study/runs/<key>.json; a rerun skips them and rebuilds the
-// tables and figures from whatever is stored. One worker per core (tfjs-wasm is single-threaded).
+// for the oracle grid of strengths and for every estimator (packages/experiments/src/study/).
+// Resumable: each finished run is stored in <out>/runs/<key>.json; a rerun skips them and rebuilds
+// the tables and figures from whatever is stored.
 //
 //   node scripts/study.mjs [--tasks a,b] [--methods lora,ia3] [--budgets paper,d/3] [--seeds 0,1,2]
-//                          [--jobs 2] [--max-minutes 60] [--report-only] [--out results/study]
+//                          [--rows N] [--jobs 2] [--max-minutes 60] [--report-only] [--out results/study]
+//                          [--queue redis://host:port[/db] [--queue-name svdecode-study] [--attempts 2]]
 //
-// Run after `pnpm build`. --max-minutes stops handing out runs after that long (a part that fits
-// one sitting); the runs in flight finish and are stored.
-import { execFileSync, fork } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+// Run after `pnpm build`. Locally, --jobs worker processes (one per core: tfjs-wasm is single-threaded);
+// --max-minutes stops handing out runs after that long (runs in flight finish and are stored).
+// With --queue the runs go to BullMQ on that Redis and `svdecode worker --queue <same URL>` processes
+// on any machine run them; results land in the same store, so the report is the same. --rows N keeps
+// the first N rows of every split (a small study; its runs are stored under keys ending in .nN).
+import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { writeFileAtomic } from '@svdecode/hf-io';
-import { DEMO_TASK, loadTiny, TASKS, TINY_DEMO_REGIME_FILE } from '@svdecode/tiny';
-import { evaluateStudyBase, runStudyRun, studyPlan, writeStudyReport } from '../dist/index.js';
+import { isSvdecodeError } from '@svdecode/core';
+import { DEMO_TASK, TASKS, TINY_DEMO_REGIME_FILE } from '@svdecode/tiny';
+import { formatStudyEvent, reportStudy, runStudy } from '../dist/index.js';
 
 process.env.SVDECODE_QUIET = '1';
 const DEFAULT_OUT = fileURLToPath(new URL('../../tiny/results/study/', import.meta.url));
@@ -29,11 +32,14 @@ const { values } = parseArgs({
     methods: { type: 'string', default: 'lora,ia3,prompt-tuning,p-tuning-v2' },
     budgets: { type: 'string' },
     seeds: { type: 'string', default: '0,1,2' },
+    rows: { type: 'string' },
     jobs: { type: 'string', default: String(Math.max(1, Math.min(2, cpus().length))) },
     'max-minutes': { type: 'string' },
+    queue: { type: 'string' },
+    'queue-name': { type: 'string' },
+    attempts: { type: 'string' },
     'report-only': { type: 'boolean', default: false },
     out: { type: 'string', default: DEFAULT_OUT },
-    worker: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -47,134 +53,62 @@ if (values.help) {
   );
   process.exit(0);
 }
-const runsDir = join(values.out, 'runs');
-
-if (values.worker) {
-  // a worker: loads the model once, runs the jobs it is sent, one at a time
-  const { model, tokenizer } = await loadTiny();
-  process.on('message', async (job) => {
-    if (job === 'stop') {
-      model.dispose();
-      process.exit(0);
-    }
-    try {
-      const record =
-        job.kind === 'base'
-          ? await evaluateStudyBase(job.task, model, tokenizer)
-          : await runStudyRun({ spec: job.spec, model, tokenizer });
-      await writeFileAtomic(join(runsDir, `${job.key}.json`), `${JSON.stringify(record)}\n`);
-      process.send({ key: job.key, ok: true, seconds: record.seconds?.total });
-    } catch (error) {
-      process.send({ key: job.key, ok: false, error: String(error?.stack ?? error) });
-    }
-  });
-  process.send('ready');
-  await new Promise(() => {});
-}
-
 const list = (s) =>
   s
     .split(',')
     .map((x) => x.trim())
     .filter(Boolean);
-const plan = studyPlan({
-  tasks: list(values.tasks),
-  methods: list(values.methods),
-  seeds: list(values.seeds).map(Number),
-  budgets: values.budgets ? list(values.budgets) : undefined,
-});
-await mkdir(runsDir, { recursive: true });
-const done = new Set((await readdir(runsDir)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)));
-const jobs = [
-  ...[...new Set(plan.map((r) => r.task))].map((task) => ({ kind: 'base', key: `base.${task}`, task })),
-  ...plan.map((spec) => ({ kind: 'run', key: spec.key, spec })),
-].filter((j) => !done.has(j.key));
 
-const format = (s) =>
-  s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${(s / 60).toFixed(0)} min` : `${s.toFixed(0)} s`;
-if (!values['report-only'] && jobs.length > 0) {
-  const workerCount = Math.min(Number(values.jobs), jobs.length);
-  console.error(
-    `study: ${plan.length} runs planned, ${plan.length + new Set(plan.map((r) => r.task)).size - jobs.length} stored, ${jobs.length} to run on ${workerCount} workers`,
-  );
-  const started = Date.now();
-  const deadline = values['max-minutes']
-    ? started + Number(values['max-minutes']) * 60_000
-    : Number.POSITIVE_INFINITY;
-  let next = 0;
-  let finished = 0;
-  let failed = 0;
-  let runSeconds = 0;
-  let runsTimed = 0;
-  await new Promise((resolveAll) => {
-    let alive = workerCount;
-    const workers = Array.from({ length: workerCount }, () =>
-      fork(fileURLToPath(import.meta.url), ['--worker', '--out', values.out], {
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      }),
+let failed = 0;
+try {
+  if (!values['report-only']) {
+    const summary = await runStudy({
+      tasks: list(values.tasks),
+      methods: list(values.methods),
+      seeds: list(values.seeds).map(Number),
+      ...(values.budgets ? { budgets: list(values.budgets) } : {}),
+      ...(values.rows ? { rows: Number(values.rows) } : {}),
+      out: values.out,
+      workers: Number(values.jobs),
+      ...(values['max-minutes'] ? { maxMinutes: Number(values['max-minutes']) } : {}),
+      ...(values.queue ? { queue: values.queue } : {}),
+      ...(values['queue-name'] ? { queueName: values['queue-name'] } : {}),
+      ...(values.attempts ? { attempts: Number(values.attempts) } : {}),
+      onEvent: (event) => {
+        const line = formatStudyEvent(event);
+        if (line) console.error(line);
+      },
+    });
+    failed = summary.failures.length;
+    console.error(
+      `study: ${summary.planned} jobs in ${Math.round(summary.seconds)} s${failed ? `, ${failed} failed:` : ''}`,
     );
-    const dispatch = (worker) => {
-      if (next < jobs.length && Date.now() < deadline) worker.send(jobs[next++]);
-      else worker.send('stop');
-    };
-    for (const worker of workers) {
-      worker.on('message', (message) => {
-        if (message !== 'ready') {
-          finished++;
-          if (!message.ok) {
-            failed++;
-            console.error(`study: ${message.key} failed:\n${message.error}`);
-          } else if (message.seconds) {
-            runSeconds += message.seconds;
-            runsTimed++;
-          }
-          const elapsed = (Date.now() - started) / 1000;
-          const perRun = runsTimed > 0 ? runSeconds / runsTimed : elapsed / finished;
-          const eta = ((jobs.length - finished) * perRun) / workerCount;
-          console.error(
-            `[${format(elapsed)}] ${finished}/${jobs.length} ${message.key}${message.ok ? ` (${format(message.seconds ?? 0)})` : ' FAILED'}, ETA ${format(eta)}`,
-          );
-        }
-        dispatch(worker);
-      });
-      worker.on('exit', () => {
-        if (--alive === 0) resolveAll();
-      });
-    }
-  });
-  console.error(
-    `study: ${finished} runs in ${format((Date.now() - started) / 1000)}${failed ? `, ${failed} failed` : ''}`,
-  );
-}
+    for (const f of summary.failures) console.error(`  ${f.key} (${f.attempts} attempt(s)): ${f.error}`);
+  }
 
-// the report, from every stored run (a partial study reports what it has)
-const records = [];
-const bases = {};
-for (const file of (await readdir(runsDir)).filter((f) => f.endsWith('.json')).sort()) {
-  const record = JSON.parse(await readFile(join(runsDir, file), 'utf8'));
-  if (file.startsWith('base.')) bases[record.task] = record;
-  else records.push(record);
+  // the report, from every stored run (a partial study reports what it has); the committed study
+  // (the default output) also decides the demo's regime (DECISIONS.md rule 16)
+  const demoRegimeFile = values.out === DEFAULT_OUT ? TINY_DEMO_REGIME_FILE : undefined;
+  const report = await reportStudy(values.out, { fallbackDemoTask: DEMO_TASK, demoRegimeFile });
+  if (!report) {
+    console.error('study: no stored runs to report');
+    process.exit(failed ? 1 : 0);
+  }
+  if (demoRegimeFile) report.files.push(demoRegimeFile);
+  // the tables as the repository's formatter writes them (lint checks the committed file)
+  execFileSync(
+    process.execPath,
+    [
+      fileURLToPath(new URL('../../../node_modules/@biomejs/biome/bin/biome', import.meta.url)),
+      'format',
+      '--write',
+      join(values.out, 'study.md'),
+    ],
+    { stdio: 'ignore' },
+  );
+  console.error(`study: report of ${report.runs} runs: ${report.files.join(', ')}`);
+  process.exit(failed ? 1 : 0);
+} catch (error) {
+  console.error(isSvdecodeError(error) ? error.format() : error);
+  process.exit(isSvdecodeError(error) && error.kind === 'environment' ? 69 : 1);
 }
-if (records.length === 0) {
-  console.error('study: no stored runs to report');
-  process.exit(existsSync(runsDir) ? 0 : 1);
-}
-// the committed study (the default output) also decides the demo's regime (DECISIONS.md rule 16)
-const demoRegimeFile = values.out === DEFAULT_OUT ? TINY_DEMO_REGIME_FILE : undefined;
-const written = await writeStudyReport(records, bases, values.out, {
-  fallbackDemoTask: DEMO_TASK,
-  demoRegimeFile,
-});
-if (demoRegimeFile) written.push(demoRegimeFile);
-// the tables as the repository's formatter writes them (lint checks the committed file)
-execFileSync(
-  process.execPath,
-  [
-    fileURLToPath(new URL('../../../node_modules/@biomejs/biome/bin/biome', import.meta.url)),
-    'format',
-    '--write',
-    join(values.out, 'study.md'),
-  ],
-  { stdio: 'ignore' },
-);
-console.error(`study: report of ${records.length} runs: ${written.join(', ')}`);

@@ -1,3 +1,4 @@
+import { SvdecodeError } from '@svdecode/core';
 import { DEFAULT_ALPHA } from '@svdecode/kl-gradient';
 import type { Method } from '@svdecode/peft-tfjs';
 import { TASKS, type TaskName } from '@svdecode/tiny';
@@ -75,16 +76,21 @@ export interface StudyRunSpec {
   seed: number;
   /** Whether this run also decodes the alpha x lambda ablation settings. */
   ablation: boolean;
+  /** Only the first `rows` rows of each split (a small study for tests and benchmarks); absent: all. */
+  rows?: number;
 }
 
-export const runKey = (task: string, method: string, budgetName: string, seed: number) =>
-  `${task}.${method}.${budgetName.replace('/', '_')}.s${seed}`;
+/** A run's key: its file name in the store and its job id on a queue (a row limit is part of it). */
+export const runKey = (task: string, method: string, budgetName: string, seed: number, rows?: number) =>
+  `${task}.${method}.${budgetName.replace('/', '_')}.s${seed}${rows === undefined ? '' : `.n${rows}`}`;
 
 export interface PlanOptions {
   tasks?: readonly TaskName[];
   methods?: readonly Method[];
   seeds?: readonly number[];
   budgets?: readonly BudgetName[];
+  /** Only the first `rows` rows of each split (see `StudyRunSpec.rows`). */
+  rows?: number;
 }
 
 /**
@@ -95,6 +101,22 @@ export function studyPlan(options: PlanOptions = {}): StudyRunSpec[] {
   const tasks = options.tasks ?? TASKS;
   const methods = options.methods ?? (['lora', 'ia3', 'prompt-tuning', 'p-tuning-v2'] as Method[]);
   const seeds = options.seeds ?? [0, 1, 2];
+  const unknown = (what: string, given: readonly string[], known: readonly string[]) => {
+    const bad = given.filter((x) => !known.includes(x));
+    if (bad.length > 0)
+      throw new SvdecodeError('BAD_ARGUMENT', `unknown ${what}: ${bad.join(', ')}`, {
+        hint: `Known ${what}: ${known.join(', ')}.`,
+      });
+  };
+  unknown('tasks', tasks, TASKS);
+  unknown('methods', methods, Object.keys(STUDY_BUDGETS));
+  unknown('budgets', options.budgets ?? [], BUDGET_NAMES);
+  if (seeds.some((s) => !Number.isInteger(s) || s < 0))
+    throw new SvdecodeError('BAD_ARGUMENT', `seeds must be non-negative integers, got ${seeds.join(', ')}`);
+  if (options.rows !== undefined && !(Number.isInteger(options.rows) && options.rows >= 2))
+    throw new SvdecodeError('BAD_ARGUMENT', `rows must be an integer >= 2, got ${options.rows}`, {
+      hint: 'Leave rows out to use whole splits; a small study needs at least two rows per split.',
+    });
   const runs: StudyRunSpec[] = [];
   for (const method of methods)
     for (const name of STUDY_BUDGETS[method]) {
@@ -102,12 +124,13 @@ export function studyPlan(options: PlanOptions = {}): StudyRunSpec[] {
       for (const task of tasks)
         for (const seed of seeds)
           runs.push({
-            key: runKey(task, method, name, seed),
+            key: runKey(task, method, name, seed, options.rows),
             task,
             method,
             budget: budget(method, name),
             seed,
             ablation: method === ABLATION.method && name === ABLATION.budget,
+            ...(options.rows === undefined ? {} : { rows: options.rows }),
           });
     }
   return runs;

@@ -140,8 +140,12 @@ export async function runStudyRun({
 }: StudyRunInput): Promise<StudyRunRecord> {
   const started = performance.now();
   const phase = onPhase ?? (() => {});
-  const trainRows = encodeRows(tokenizer, await loadPromptCompletionJsonl(taskFile(spec.task, 'train')));
-  const calibrationText = await loadPromptCompletionJsonl(taskFile(spec.task, 'calibration'));
+  const head = <T>(rows: T[]) => (spec.rows === undefined ? rows : rows.slice(0, spec.rows));
+  const trainRows = encodeRows(
+    tokenizer,
+    head(await loadPromptCompletionJsonl(taskFile(spec.task, 'train'))),
+  );
+  const calibrationText = head(await loadPromptCompletionJsonl(taskFile(spec.task, 'calibration')));
   const calibrationRows = encodeRows(tokenizer, calibrationText);
   const adapted = new AdaptedModel(
     model,
@@ -250,13 +254,13 @@ export async function runStudyRun({
       ? await evaluateChoicesGrid(
           adapted,
           tokenizer,
-          await loadMultipleChoiceJsonl(taskFile(spec.task, 'test')),
+          head(await loadMultipleChoiceJsonl(taskFile(spec.task, 'test'))),
           settings,
         )
       : await evaluateOpenEndedGrid(
           adapted,
           tokenizer,
-          await loadPromptCompletionJsonl(taskFile(spec.task, 'test')),
+          head(await loadPromptCompletionJsonl(taskFile(spec.task, 'test'))),
           settings,
         );
     const tTest = performance.now();
@@ -331,16 +335,29 @@ export async function runStudyRun({
   }
 }
 
-/** The base model on a task's test split (once per task): greedy and likelihood accuracy, per item. */
+/**
+ * The base model on a task's test split (once per task): greedy and likelihood accuracy, per item;
+ * `rows` keeps the first rows only, as a study's runs do.
+ */
 export async function evaluateStudyBase(
   task: TaskName,
   model: TfjsCausalLM,
   tokenizer: Tokenizer,
+  rows?: number,
 ): Promise<{ task: TaskName; accuracy: number; likelihoodAccuracy: number | null; correct: string }> {
+  const head = <T>(xs: T[]) => (rows === undefined ? xs : xs.slice(0, rows));
   const m =
     taskKind(task) === 'open-ended'
-      ? await evaluateOpenEnded({ model }, tokenizer, await loadPromptCompletionJsonl(taskFile(task, 'test')))
-      : await evaluateChoices({ model }, tokenizer, await loadMultipleChoiceJsonl(taskFile(task, 'test')));
+      ? await evaluateOpenEnded(
+          { model },
+          tokenizer,
+          head(await loadPromptCompletionJsonl(taskFile(task, 'test'))),
+        )
+      : await evaluateChoices(
+          { model },
+          tokenizer,
+          head(await loadMultipleChoiceJsonl(taskFile(task, 'test'))),
+        );
   return {
     task,
     accuracy: m.accuracy,
