@@ -145,6 +145,10 @@ export const ERROR_CODES = {
     kind: 'environment',
     hint: 'This worker has another embedded model, other task data or another svdecode version than the coordinator; install the same version on every machine (the same @svdecode/tiny and @svdecode/experiments).',
   },
+  STUDY_RUNS_FAILED: {
+    kind: 'environment',
+    hint: 'Fix the cause shown for each run and run the same study command again: stored runs are kept, failed ones are retried.',
+  },
   // anything else
   INTERNAL: {
     kind: 'internal',

@@ -156,7 +156,7 @@ describe('a small study through BullMQ on a real Redis', () => {
         const [active] = await queue.getActive();
         return active && active.data.job.kind === 'run' ? active.id! : undefined;
       });
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, 300));
       process.kill(first.pids[0]!, 'SIGKILL');
       expect(await first.exited).toEqual([1]);
       second = await startStudyWorkers({
@@ -309,5 +309,18 @@ describe('a small study through BullMQ on a real Redis', () => {
       queue: `redis://127.0.0.1:${port}`,
     }).catch((e) => e);
     expect(isSvdecodeError(study, 'QUEUE_UNREACHABLE')).toBe(true);
+
+    // Redis gone mid-study (no workers: the jobs wait): the coordinator gives up after the outage limit
+    const doomed = await startRedisServer();
+    const waiting = runQueued(studyJobs(studyPlan(SMALL)), new StudyStore(await tempDir()), {
+      url: doomed.url,
+      outageSeconds: 2,
+    }).catch((e) => e);
+    await new Promise((r) => setTimeout(r, 1_500));
+    const stopped = Date.now();
+    await doomed.stop();
+    const gone = await waiting;
+    expect(isSvdecodeError(gone, 'QUEUE_UNREACHABLE')).toBe(true);
+    expect(Date.now() - stopped).toBeLessThan(15_000);
   }, 60_000);
 });

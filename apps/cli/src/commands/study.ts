@@ -61,11 +61,9 @@ export async function studyCommand(flags: StudyFlags): Promise<void> {
     );
   if (summary.failures.length > 0)
     throw new SvdecodeError(
-      'INTERNAL',
+      'STUDY_RUNS_FAILED',
       `${summary.failures.length} run(s) failed:\n${summary.failures.map((f) => `  ${f.key} (${f.attempts} attempt(s)): ${f.error.split('\n')[0]}`).join('\n')}`,
-      {
-        hint: 'Fix the cause and run the same command again: stored runs are kept, failed ones are retried.',
-      },
+      { details: { failures: summary.failures } },
     );
 }
 

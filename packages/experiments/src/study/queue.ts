@@ -139,58 +139,80 @@ export async function runQueued(
       })),
     );
 
+    /** Every pending job's state, and the jobs that ended (Redis reads only; nothing is stored here). */
+    const poll = async () => {
+      const now = new Map(
+        await Promise.all(
+          [...pending.keys()].map(async (key) => [key, await queue.getJobState(key)] as const),
+        ),
+      );
+      const ended: Array<{ key: string; job: Job<QueuedStudyJob>; state: State }> = [];
+      for (const [key, state] of now) {
+        if (state === 'completed' || state === 'failed') {
+          const job = await queue.getJob(key);
+          if (job) ended.push({ key, job, state });
+        } else if (state === 'unknown') {
+          // gone from Redis (the queue was emptied by hand): enqueue it again
+          const queued = pending.get(key)!;
+          await queue.add(queued.job.kind, queued, { jobId: key, ...jobOptions });
+        }
+      }
+      return { states: now, ended };
+    };
+
     // wait: each poll reads every pending job's state; results are stored as they complete
+    const outageMs = (options.outageSeconds ?? 60) * 1000;
     let lastProgress = performance.now();
-    let outageSince: number | null = null;
+    let lastAnswer = performance.now();
     while (pending.size > 0) {
       if (options.signal?.aborted)
         throw new SvdecodeError('ABORTED', 'the study coordinator was stopped; the queued runs go on', {
           hint: 'Run the same study command again: it picks up the results that completed meanwhile.',
         });
       await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1_000));
+      const before = states;
+      let ended: Array<{ key: string; job: Job<QueuedStudyJob>; state: State }>;
       try {
-        const before = states;
-        states = new Map(
-          await Promise.all(
-            [...pending.keys()].map(async (key) => [key, await queue.getJobState(key)] as const),
-          ),
-        );
-        outageSince = null;
-        for (const [key, state] of states) {
-          if (state === 'completed' || state === 'failed') {
-            const job = await queue.getJob(key);
-            if (job) await finish(key, job, state);
-          } else if (state === 'unknown') {
-            // gone from Redis (the queue was emptied by hand): enqueue it again
-            const queued = pending.get(key)!;
-            await queue.add(queued.job.kind, queued, { jobId: key, ...jobOptions });
-          } else if (state === 'delayed' && before.get(key) !== 'delayed') {
-            // a failed attempt waits out its backoff before the next one
-            const job = await queue.getJob(key);
-            emit({ type: 'retry', key, error: job?.failedReason ?? '', attempt: job?.attemptsMade ?? 0 });
-          }
-        }
-        if (performance.now() - lastProgress > 30_000 && pending.size > 0) {
-          lastProgress = performance.now();
-          const c = counts();
-          emit({
-            type: 'progress',
-            counts: c,
-            elapsed: elapsed(),
-            eta: etaSeconds(c, elapsed(), finishedHere),
-          });
-        }
+        // a command may hang while ioredis reconnects: a poll that takes too long counts as no answer
+        ({ states, ended } = await withTimeout(poll(), Math.min(outageMs, 10_000)));
+        lastAnswer = performance.now();
       } catch (error) {
-        if (error instanceof SvdecodeError) throw error;
-        outageSince ??= performance.now();
-        if (performance.now() - outageSince > (options.outageSeconds ?? 60) * 1000)
-          throw redisError(lastError ?? error, where);
+        if (performance.now() - lastAnswer > outageMs) throw redisError(lastError ?? error, where);
+        continue;
+      }
+      for (const { key, job, state } of ended) await finish(key, job, state);
+      for (const [key, state] of states)
+        if (state === 'delayed' && before.get(key) !== 'delayed') {
+          // a failed attempt waits out its backoff before the next one
+          const job = await queue.getJob(key);
+          emit({ type: 'retry', key, error: job?.failedReason ?? '', attempt: job?.attemptsMade ?? 0 });
+        }
+      if (performance.now() - lastProgress > 30_000 && pending.size > 0) {
+        lastProgress = performance.now();
+        const c = counts();
+        emit({
+          type: 'progress',
+          counts: c,
+          elapsed: elapsed(),
+          eta: etaSeconds(c, elapsed(), finishedHere),
+        });
       }
     }
     return { failures };
   } catch (error) {
     throw redisError(error, where);
   } finally {
-    await queue.close().catch(() => {});
+    // closing waits for pending commands: bounded, so that a dead Redis cannot hold the process
+    await withTimeout(queue.close(), 2_000).catch(() => {
+      void queue.disconnect().catch(() => {}); // may never settle while Redis is gone: not awaited
+    });
   }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from Redis in ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
