@@ -127,7 +127,7 @@ describe('a small study through BullMQ on a real Redis', () => {
       workers.stop();
       await workers.exited;
     }
-  }, 180_000);
+  }, 300_000);
 
   it('a worker killed with SIGKILL mid-run: its run is put back, the study completes with every run once', async () => {
     const name = 'sigkill';
@@ -185,7 +185,7 @@ describe('a small study through BullMQ on a real Redis', () => {
       second?.stop();
       await second?.exited;
     }
-  }, 180_000);
+  }, 300_000);
 
   it('a coordinator killed mid-study and started again picks up where it was', async () => {
     const name = 'restart';
@@ -239,7 +239,7 @@ describe('a small study through BullMQ on a real Redis', () => {
       workers.stop();
       await workers.exited;
     }
-  }, 180_000);
+  }, 300_000);
 
   it('a run that throws is retried a bounded number of times, then reported failed with its error', async () => {
     const tiny = await loadTiny({ quiet: true });
