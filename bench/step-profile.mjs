@@ -110,6 +110,15 @@ async function operatorProfile(model, dir, rows, prompt, steps = 24) {
     profileFilePrefix: join(root, `ort-${rows}`),
   });
   const runner = new model.runner.constructor(session, model.runner.shape, model.runner.cacheType);
+  // session.run's wall time as JavaScript sees it (the binding's input and output conversion included)
+  const walls = [];
+  const realRun = session.run.bind(session);
+  session.run = async (...args) => {
+    const t0 = performance.now();
+    const out = await realRun(...args);
+    walls.push(performance.now() - t0);
+    return out;
+  };
   const scale = rows === 2 ? [0, 1] : undefined;
   let { logits, present } = await runner.forward(prompt, rows, 0, undefined, scale);
   for (let step = 0; step < steps; step++) {
@@ -123,13 +132,20 @@ async function operatorProfile(model, dir, rows, prompt, steps = 24) {
   const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run');
   const prefillEnd = runs[0].ts + runs[0].dur;
   const byOp = {};
+  let kernels = 0;
   for (const e of events) {
     if (e.cat !== 'Node' || e.ts < prefillEnd || !e.name.endsWith('_kernel_time')) continue;
     const op = e.args?.op_name ?? 'other';
     byOp[op] = (byOp[op] ?? 0) + e.dur / 1000 / steps;
+    kernels += e.dur / 1000 / steps;
   }
   await session.release();
-  return byOp;
+  // per decoding step: the binding (wall - model_run), onnxruntime outside its kernels (model_run -
+  // kernels), the kernels; and the bytes of the present KV outputs copied out to JavaScript
+  const wall = walls.slice(1).reduce((a, b) => a + b, 0) / steps;
+  const inside = runs.slice(1).reduce((a, e) => a + e.dur / 1000, 0) / steps;
+  const presentBytes = present.reduce((a, t) => a + t.data.byteLength, 0);
+  return { byOp, split: { binding: wall - inside, executor: inside - kernels, kernels, wall }, presentBytes };
 }
 
 try {
@@ -207,8 +223,10 @@ try {
 
   // onnxruntime's per-node profile of the 51.7M model: where the paired run's extra time goes
   const big51 = models['random Llama (51.7M)'];
-  const plainOps = await operatorProfile(big51.plain, join(root, 'big-merged'), 1, big51.prompt);
-  const pairedOps = await operatorProfile(big51.paired, join(root, 'big-paired'), 2, big51.prompt);
+  const plainProfile = await operatorProfile(big51.plain, join(root, 'big-merged'), 1, big51.prompt);
+  const pairedProfile = await operatorProfile(big51.paired, join(root, 'big-paired'), 2, big51.prompt);
+  const plainOps = plainProfile.byOp;
+  const pairedOps = pairedProfile.byOp;
   const ops = [...new Set([...Object.keys(plainOps), ...Object.keys(pairedOps)])]
     .map((op) => ({ op, plain: plainOps[op] ?? 0, paired: pairedOps[op] ?? 0 }))
     .sort((a, b) => b.paired - a.paired);
@@ -230,6 +248,51 @@ try {
       },
     ]),
   );
+  // where the paired run's extra time goes, kernels or not (the same 24 steps)
+  const copyBuffer = Buffer.alloc(pairedProfile.presentBytes);
+  const copyTarget = Buffer.alloc(pairedProfile.presentBytes);
+  const copyTimes = [];
+  for (let i = 0; i < 51; i++) {
+    const t0 = performance.now();
+    copyBuffer.copy(copyTarget);
+    copyTimes.push(performance.now() - t0);
+  }
+  const memcpyMsPerByte = median(copyTimes) / pairedProfile.presentBytes;
+  console.log(
+    '\none onnxruntime run of the 51.7M model, ms per decoding step, inside and outside the kernels:\n',
+  );
+  console.log(
+    table(
+      ['kernels', 'executor', 'binding', 'wall'].map((part) => ({
+        part: {
+          kernels: 'kernels (sum of node times)',
+          executor: 'onnxruntime outside kernels (model_run - kernels)',
+          binding: 'node binding (session.run wall - model_run)',
+          wall: 'session.run, wall',
+        }[part],
+        'plain (merged)': plainProfile.split[part].toFixed(3),
+        'paired (2 rows)': pairedProfile.split[part].toFixed(3),
+        'paired - plain': (pairedProfile.split[part] - plainProfile.split[part]).toFixed(3),
+      })),
+    ),
+  );
+  console.log(
+    `present KV outputs at the last step: ${(plainProfile.presentBytes / 2 ** 20).toFixed(2)} MiB plain, ${(pairedProfile.presentBytes / 2 ** 20).toFixed(2)} MiB paired; one memcpy of them here: ${(memcpyMsPerByte * plainProfile.presentBytes).toFixed(3)} / ${(memcpyMsPerByte * pairedProfile.presentBytes).toFixed(3)} ms`,
+  );
+  for (const part of ['kernels', 'executor', 'binding', 'wall']) {
+    record({
+      group: 'ONNX run split (51.7M)',
+      name: `${part}: plain`,
+      value: plainProfile.split[part],
+      unit: 'ms',
+    });
+    record({
+      group: 'ONNX run split (51.7M)',
+      name: `${part}: paired`,
+      value: pairedProfile.split[part],
+      unit: 'ms',
+    });
+  }
   for (const o of ops) {
     record({ group: 'ONNX operator profile (51.7M)', name: `${o.op}: plain`, value: o.plain, unit: 'ms' });
     record({ group: 'ONNX operator profile (51.7M)', name: `${o.op}: paired`, value: o.paired, unit: 'ms' });

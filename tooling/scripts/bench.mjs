@@ -80,7 +80,7 @@ const MISSES = [
   ],
   [
     /onnx, steered \(paired export/,
-    "the paired run of two rows costs 1.28x the plain one (kernels +0.24 ms per step at 51.7M, the rest outside the kernels: twice the KV cache in and out of JavaScript and twice the activations); with the steering step in the graph (+0.03 ms) the ratio is 0.78-0.79 at 51.7M, and 0.85 needs the paired run at 1.17x (backend-onnx README, 'Where a step's time goes').",
+    "the paired run of two rows costs 1.28x the plain one (kernels +0.24 ms per step at 51.7M, the rest inside onnxruntime's run, not in the KV cache copies: 0.028 ms for two rows, and the binding's time per run is the same for both graphs); with the steering step in the graph (+0.03 ms) the ratio is 0.78-0.79 at 51.7M, and 0.85 needs the paired run at 1.17x (backend-onnx README, 'Where a step's time goes').",
   ],
   [
     /onnx, steered, lazy base/,
