@@ -54,7 +54,7 @@ export function formatStudyEvent(event: StudyEvent): string | null {
   const eta = (e: number | null) => (e === null ? '' : `, ETA ${formatSeconds(e)}`);
   switch (event.type) {
     case 'start':
-      return `study: ${event.planned} jobs planned, ${event.stored} stored, ${event.toRun} to run ${event.mode === 'queue' ? 'through the queue' : `on ${event.workers} local workers`}`;
+      return `study: ${event.planned} jobs planned, ${event.stored} stored, ${event.toRun} to run ${event.mode === 'queue' ? 'through the queue' : `on ${event.workers} local worker${event.workers === 1 ? '' : 's'}`}`;
     case 'done':
       return `[${formatSeconds(event.elapsed)}] ${event.key}${event.seconds === undefined ? '' : ` (${formatSeconds(event.seconds)})`}: ${counts(event.counts)}${eta(event.eta)}`;
     case 'failed':
