@@ -65,7 +65,7 @@ export async function startQueueWorker(
       concurrency: 1,
       lockDuration,
       stalledInterval: lockDuration,
-      // a job whose worker died twice is given up (a run that kills its worker would loop forever)
+      // put back twice, failed the third time (a run that kills its worker would loop forever)
       maxStalledCount: 2,
     },
   );
