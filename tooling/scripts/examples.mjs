@@ -43,7 +43,8 @@ export function syncReadmes(root) {
     if (at < 0) continue; // readmeFailures reports it
     const open = text.indexOf('```', at);
     const bodyStart = text.indexOf('\n', open) + 1;
-    const close = text.indexOf('\n```', bodyStart);
+    // from the opening line's newline: an empty block's closing fence is found, not the next block's
+    const close = text.indexOf('\n```', bodyStart - 1);
     writeFileSync(path, `${text.slice(0, bodyStart)}${body}${text.slice(close)}`);
   }
 }

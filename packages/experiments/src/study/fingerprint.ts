@@ -31,6 +31,9 @@ export function packageDir(): string {
   return dir;
 }
 
+/** The study worker process's entry (built from worker-process.ts). */
+export const studyWorkerEntry = () => join(packageDir(), 'dist', 'study-worker.js');
+
 let version: string | undefined;
 /** The version of @svdecode/experiments running here. */
 export function studyCodeVersion(): string {

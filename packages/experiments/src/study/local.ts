@@ -1,8 +1,7 @@
 import { fork } from 'node:child_process';
-import { join } from 'node:path';
-import { packageDir } from './fingerprint.js';
+import { studyWorkerEntry } from './fingerprint.js';
 import type { StudyJob } from './jobs.js';
-import { etaSeconds, type StudyEvent, type StudyFailure } from './progress.js';
+import { etaSeconds, recordSeconds, type StudyEvent, type StudyFailure } from './progress.js';
 import type { StudyStore } from './store.js';
 import type { LocalWorkerReply } from './worker-process.js';
 
@@ -45,7 +44,7 @@ export async function runLocally(
     failed: failures.length,
     waiting: todo.length - next,
   });
-  const entry = join(packageDir(), 'dist', 'study-worker.js');
+  const entry = studyWorkerEntry();
   await Promise.all(
     Array.from(
       { length: workerCount },
@@ -64,7 +63,7 @@ export async function runLocally(
               finished++;
               if (message.ok) {
                 await store.put(message.key, message.record);
-                const seconds = (message.record as { seconds?: { total?: number } }).seconds?.total;
+                const seconds = recordSeconds(message.record);
                 emit({
                   type: 'done',
                   key: message.key,

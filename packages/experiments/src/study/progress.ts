@@ -65,3 +65,7 @@ export function formatStudyEvent(event: StudyEvent): string | null {
       return `study: ${event.key} failed (attempt ${event.attempt}), retrying: ${event.error.split('\n')[0]}`;
   }
 }
+
+/** A stored record's own run time (base records have none). */
+export const recordSeconds = (record: unknown): number | undefined =>
+  (record as { seconds?: { total?: number } } | null)?.seconds?.total;

@@ -1,10 +1,9 @@
 import { fork } from 'node:child_process';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
 import type { TfjsCausalLM } from '@svdecode/backend-tfjs';
 import { SvdecodeError, type Tokenizer } from '@svdecode/core';
 import { UnrecoverableError, Worker } from 'bullmq';
-import { fingerprintDifferences, packageDir, studyFingerprint } from './fingerprint.js';
+import { fingerprintDifferences, studyFingerprint, studyWorkerEntry } from './fingerprint.js';
 import { executeStudyJob, jobTask } from './jobs.js';
 import { DEFAULT_QUEUE_NAME, type QueuedStudyJob } from './queue.js';
 import { checkRedis, redisOptions } from './redis.js';
@@ -91,7 +90,7 @@ export async function startStudyWorkers(
 ): Promise<{ pids: number[]; ready: Promise<boolean>; exited: Promise<number[]>; stop: () => void }> {
   await checkRedis(options.url);
   const count = options.concurrency ?? Math.max(1, cpus().length);
-  const entry = join(packageDir(), 'dist', 'study-worker.js');
+  const entry = studyWorkerEntry();
   const children = Array.from({ length: count }, () =>
     fork(
       entry,

@@ -2,7 +2,13 @@ import { SvdecodeError } from '@svdecode/core';
 import { type Job, Queue } from 'bullmq';
 import { fingerprintDifferences, type StudyFingerprint, studyFingerprint } from './fingerprint.js';
 import { jobTask, type StudyJob } from './jobs.js';
-import { etaSeconds, type StudyCounts, type StudyEvent, type StudyFailure } from './progress.js';
+import {
+  etaSeconds,
+  recordSeconds,
+  type StudyCounts,
+  type StudyEvent,
+  type StudyFailure,
+} from './progress.js';
 import { checkRedis, redactRedisUrl, redisError, redisOptions } from './redis.js';
 import type { StudyStore } from './store.js';
 
@@ -85,7 +91,7 @@ export async function runQueued(
       if (state === 'completed') {
         await store.put(key, job.returnvalue);
         finishedHere++;
-        const seconds = (job.returnvalue as { seconds?: { total?: number } } | null)?.seconds?.total;
+        const seconds = recordSeconds(job.returnvalue);
         const c = counts();
         emit({
           type: 'done',
