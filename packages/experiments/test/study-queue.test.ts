@@ -268,10 +268,10 @@ describe('a small study through BullMQ on a real Redis', () => {
         { job: { kind: 'run', key: spec!.key, spec }, fingerprint },
         { jobId: spec!.key, attempts: 3 },
       );
-      const job = await waitFor('the mismatched job to fail', async () => {
-        const j = await queue.getJob(spec!.key);
-        return (await j?.getState()) === 'failed' ? j : undefined;
-      });
+      // the state first, then the job: a job read before it failed would lack its reason
+      const job = await waitFor('the mismatched job to fail', async () =>
+        (await queue.getJobState(spec!.key)) === 'failed' ? queue.getJob(spec!.key) : undefined,
+      );
       expect(job!.failedReason).toMatch(/^STUDY_FINGERPRINT_MISMATCH: .*data/);
       expect(job!.attemptsMade).toBe(1);
       await queue.close();

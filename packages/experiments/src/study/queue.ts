@@ -119,12 +119,13 @@ export async function runQueued(
     // enqueue: what Redis already holds is reused when it came from the same model, data and code
     const toAdd: QueuedStudyJob[] = [];
     for (const [key, queued] of [...pending]) {
-      const existing = await queue.getJob(key);
+      // the state first, then the job: a job read before it completed would lack its result
+      const state = await queue.getJobState(key);
+      const existing = state === 'unknown' ? undefined : await queue.getJob(key);
       if (!existing) {
         toAdd.push(queued);
         continue;
       }
-      const state = await existing.getState();
       if (fingerprintDifferences(queued.fingerprint, existing.data.fingerprint).length > 0) {
         if (state === 'active')
           throw new SvdecodeError(
