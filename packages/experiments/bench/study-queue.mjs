@@ -35,11 +35,11 @@ async function timed(mode, workers) {
       const name = `bench-${queueRound++}`; // a fresh queue: nothing reused from an earlier round
       const pool = await startStudyWorkers({ url: redis.url, name, concurrency: workers, stdio: 'ignore' });
       try {
+        await pool.ready;
         const s = await runStudy({ ...SMALL, out, queue: redis.url, queueName: name });
         if (s.failures.length) throw new Error(JSON.stringify(s.failures));
       } finally {
-        pool.stop();
-        await pool.exited;
+        await pool.stop();
       }
     }
     return (performance.now() - t0) / 1000;

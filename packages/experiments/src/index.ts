@@ -32,8 +32,8 @@ export type { StudyCounts, StudyEvent, StudyFailure } from './study/progress.js'
 export { formatSeconds, formatStudyEvent } from './study/progress.js';
 export type { QueuedStudyJob, QueueOptions } from './study/queue.js';
 export { DEFAULT_QUEUE_NAME, runQueued } from './study/queue.js';
-export type { QueueWorkerOptions, StudyWorkersOptions } from './study/queue-worker.js';
-export { startQueueWorker, startStudyWorkers } from './study/queue-worker.js';
+export type { StudyWorkersOptions } from './study/queue-worker.js';
+export { startStudyWorkers } from './study/queue-worker.js';
 export { checkRedis, redactRedisUrl, redisOptions } from './study/redis.js';
 export type { StudyReport, Verdict } from './study/report.js';
 export { buildStudyReport, writeStudyReport } from './study/report.js';

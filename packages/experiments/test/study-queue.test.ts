@@ -2,13 +2,12 @@
 // two worker processes give the same results as the local mode, a worker killed with SIGKILL
 // mid-run loses nothing, a stopped coordinator picks up where it was, failures are bounded and
 // reported, and an unreachable or refusing Redis is a clear error.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isSvdecodeError } from '@svdecode/core';
 import { tempDir } from '@svdecode/testkit';
 import { freePort, startRedisServer } from '@svdecode/testkit/redis';
-import { loadTiny } from '@svdecode/tiny';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -19,7 +18,6 @@ import {
   runStudy,
   type StudyEvent,
   StudyStore,
-  startQueueWorker,
   startStudyWorkers,
   studyFingerprint,
   studyJobs,
@@ -70,6 +68,18 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms 
   }
 }
 
+/** `svdecode worker` as its own process (test/worker-host.mjs): one job runner, 3-second locks. */
+async function workerHost(name: string): Promise<ChildProcess> {
+  const host = fork(new URL('./worker-host.mjs', import.meta.url).pathname, [redis.url, name, '1', '3'], {
+    stdio: 'ignore',
+  });
+  await new Promise<void>((resolve, reject) => {
+    host.once('message', () => resolve());
+    host.once('exit', (code) => reject(new Error(`the worker host exited with code ${code}`)));
+  });
+  return host;
+}
+
 describe('a small study through BullMQ on a real Redis', () => {
   it('two queue workers store the same runs and report as the local mode', async () => {
     localDir = await tempDir();
@@ -86,7 +96,7 @@ describe('a small study through BullMQ on a real Redis', () => {
       stdio: 'ignore',
     });
     try {
-      expect(await workers.ready).toBe(true);
+      await workers.ready;
       const events: StudyEvent[] = [];
       const summary = await runStudy({
         ...SMALL,
@@ -111,8 +121,7 @@ describe('a small study through BullMQ on a real Redis', () => {
 
       // enqueueing the same study again adds nothing: with no store, the results come back from Redis
       const againDir = await tempDir();
-      workers.stop();
-      await workers.exited;
+      await workers.stop();
       const again = await runStudy({ ...SMALL, out: againDir, queue: redis.url, queueName: 'equal' });
       expect(again.failures).toEqual([]);
       expect(await storedRuns(againDir)).toEqual(local);
@@ -124,22 +133,14 @@ describe('a small study through BullMQ on a real Redis', () => {
       });
       await queue.close();
     } finally {
-      workers.stop();
-      await workers.exited;
+      await workers.stop();
     }
   }, 300_000);
 
   it('a worker killed with SIGKILL mid-run: its run is put back, the study completes with every run once', async () => {
     const name = 'sigkill';
     const out = await tempDir();
-    const first = await startStudyWorkers({
-      url: redis.url,
-      name,
-      concurrency: 1,
-      lockSeconds: 3,
-      stdio: 'ignore',
-    });
-    expect(await first.ready).toBe(true);
+    const first = await workerHost(name);
     const events: StudyEvent[] = [];
     const study = runStudy({
       ...SMALL,
@@ -149,23 +150,18 @@ describe('a small study through BullMQ on a real Redis', () => {
       onEvent: (e) => events.push(e),
     });
     const queue = new Queue(name, { connection: { host: '127.0.0.1', port: redis.port } });
-    let second: Awaited<ReturnType<typeof startStudyWorkers>> | undefined;
+    let second: ChildProcess | undefined;
     try {
-      // kill the worker while it runs a study run (not a base job), half way into it
+      // kill the worker while it runs a study run (not a base job), part way into it
       const victim = await waitFor('an active run', async () => {
         const [active] = await queue.getActive();
         return active && active.data.job.kind === 'run' ? active.id! : undefined;
       });
       await new Promise((r) => setTimeout(r, 300));
-      process.kill(first.pids[0]!, 'SIGKILL');
-      expect(await first.exited).toEqual([1]);
-      second = await startStudyWorkers({
-        url: redis.url,
-        name,
-        concurrency: 1,
-        lockSeconds: 3,
-        stdio: 'ignore',
-      });
+      const killed = new Promise((resolve) => first.once('exit', (_code, signal) => resolve(signal)));
+      first.kill('SIGKILL');
+      expect(await killed).toBe('SIGKILL');
+      second = await workerHost(name);
       const summary = await study;
       expect(summary.failures).toEqual([]);
       const runs = await storedRuns(out);
@@ -177,13 +173,16 @@ describe('a small study through BullMQ on a real Redis', () => {
           .map((e) => (e as { key: string }).key)
           .sort(),
       ).toEqual([...local.keys()].sort());
-      const killed = await queue.getJob(victim);
-      expect(killed!.stalledCounter).toBe(1);
-      expect(await killed!.getState()).toBe('completed');
+      const job = await queue.getJob(victim);
+      expect(job!.stalledCounter).toBe(1);
+      expect(await job!.getState()).toBe('completed');
     } finally {
       await queue.close();
-      second?.stop();
-      await second?.exited;
+      if (second) {
+        const gone = new Promise((resolve) => second!.once('exit', resolve));
+        second.kill('SIGTERM');
+        await gone;
+      }
     }
   }, 300_000);
 
@@ -212,7 +211,7 @@ describe('a small study through BullMQ on a real Redis', () => {
     ];
     const workers = await startStudyWorkers({ url: redis.url, name, concurrency: 2, stdio: 'ignore' });
     try {
-      expect(await workers.ready).toBe(true);
+      await workers.ready;
       const coordinator = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
       const exited = new Promise((resolve) => coordinator.once('exit', resolve));
       // the first stored result, then the coordinator dies; the workers go on meanwhile
@@ -236,14 +235,18 @@ describe('a small study through BullMQ on a real Redis', () => {
       expect(await storedRuns(out)).toEqual(local);
       expect(stderr).toMatch(/report of 8 runs/);
     } finally {
-      workers.stop();
-      await workers.exited;
+      await workers.stop();
     }
   }, 300_000);
 
   it('a run that throws is retried a bounded number of times, then reported failed with its error', async () => {
-    const tiny = await loadTiny({ quiet: true });
-    const worker = await startQueueWorker(tiny.model, tiny.tokenizer, { url: redis.url, name: 'throws' });
+    const worker = await startStudyWorkers({
+      url: redis.url,
+      name: 'throws',
+      concurrency: 1,
+      stdio: 'ignore',
+    });
+    await worker.ready;
     try {
       const [spec] = studyPlan({ ...SMALL, tasks: ['capitals-open'], budgets: ['d'], seeds: [0] });
       const bad = { ...spec!, key: 'capitals-open.bogus.d.s0.n6', method: 'bogus' as never };
@@ -276,8 +279,7 @@ describe('a small study through BullMQ on a real Redis', () => {
       expect(job!.attemptsMade).toBe(1);
       await queue.close();
     } finally {
-      await worker.close();
-      tiny.model.dispose();
+      await worker.stop();
     }
   }, 120_000);
 

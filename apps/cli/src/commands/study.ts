@@ -74,30 +74,33 @@ export interface WorkerFlags extends CommonFlags {
   lockSeconds: number;
 }
 
-/** `svdecode worker`: processes that take study runs from the queue until stopped (Ctrl-C / SIGTERM). */
+/** `svdecode worker`: BullMQ workers that take study runs from the queue until stopped (Ctrl-C / SIGTERM). */
 export async function workerCommand(flags: WorkerFlags): Promise<void> {
   const concurrency = flags.concurrency ?? Math.max(1, cpus().length);
+  const say = (line: string) => {
+    if (!flags.quiet) process.stderr.write(`svdecode worker: ${line}\n`);
+  };
   const workers = await startStudyWorkers({
     url: flags.queue,
     name: flags.queueName ?? DEFAULT_QUEUE_NAME,
     concurrency,
     lockSeconds: flags.lockSeconds,
-    stdio: flags.quiet ? 'ignore' : 'inherit',
+    onJob: ({ key, phase, error }) => say(`${key} ${phase}${error ? `: ${error.split('\n')[0]}` : ''}`),
   });
-  const stop = () => {
-    if (!flags.quiet) process.stderr.write('\nworkers: finishing their current runs, then stopping\n');
-    workers.stop();
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  if ((await workers.ready) && !flags.quiet)
-    process.stderr.write(
-      `svdecode worker: ${concurrency} process(es) taking runs from queue "${flags.queueName}" (Ctrl-C to stop)\n`,
-    );
-  const codes = await workers.exited;
-  const bad = codes.filter((c) => c !== 0);
-  if (bad.length > 0)
-    throw new SvdecodeError('BACKEND_FAILED', `${bad.length} worker process(es) exited with an error`, {
-      hint: 'Their messages are above; a process killed mid-run loses only that run (the queue puts it back).',
+  const stopRequested = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  try {
+    await workers.ready;
+  } catch (error) {
+    await workers.stop();
+    throw new SvdecodeError('BACKEND_FAILED', `a job runner could not start: ${(error as Error).message}`, {
+      hint: 'Its own message is above; check that the embedded model loads (svdecode info).',
     });
+  }
+  say(`${concurrency} job runner(s) taking runs from queue "${flags.queueName}" (Ctrl-C to stop)`);
+  await stopRequested;
+  say('finishing the runs in flight, then stopping');
+  await workers.stop();
 }

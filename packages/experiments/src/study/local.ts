@@ -1,19 +1,19 @@
-import { fork } from 'node:child_process';
-import { studyWorkerEntry } from './fingerprint.js';
+import { JobRunner } from './job-runner.js';
 import type { StudyJob } from './jobs.js';
 import { etaSeconds, recordSeconds, type StudyEvent, type StudyFailure } from './progress.js';
 import type { StudyStore } from './store.js';
-import type { LocalWorkerReply } from './worker-process.js';
 
 export interface LocalOptions {
-  /** Worker processes (each loads the model once; tfjs-wasm is single-threaded). */
+  /** Job runner processes (each loads the model once; tfjs-wasm is single-threaded). */
   workers: number;
   /** Stop handing out jobs after this time (ms since the epoch); jobs in flight finish and are stored. */
   deadline?: number;
+  /** Stops handing out jobs too (Ctrl-C); jobs in flight finish and are stored. */
+  signal?: AbortSignal;
   onEvent?: (event: StudyEvent) => void;
 }
 
-/** The single-machine mode: `workers` child processes, each handed the next job as it finishes one. */
+/** The single-machine mode: `workers` job runner processes, each handed the next job as it finishes one. */
 export async function runLocally(
   jobs: readonly StudyJob[],
   store: StudyStore,
@@ -44,53 +44,50 @@ export async function runLocally(
     failed: failures.length,
     waiting: todo.length - next,
   });
-  const entry = studyWorkerEntry();
-  await Promise.all(
-    Array.from(
-      { length: workerCount },
-      () =>
-        new Promise<void>((resolve, reject) => {
-          const worker = fork(entry, ['local'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-          const dispatch = () => {
-            if (next < todo.length && Date.now() < (options.deadline ?? Number.POSITIVE_INFINITY)) {
-              running++;
-              worker.send(todo[next++]!);
-            } else worker.send('stop');
-          };
-          worker.on('message', async (message: 'ready' | LocalWorkerReply) => {
-            if (message !== 'ready') {
-              running--;
-              finished++;
-              if (message.ok) {
-                await store.put(message.key, message.record);
-                const seconds = recordSeconds(message.record);
-                emit({
-                  type: 'done',
-                  key: message.key,
-                  ...(seconds === undefined ? {} : { seconds }),
-                  counts: counts(),
-                  elapsed: elapsed(),
-                  eta: etaSeconds(counts(), elapsed(), finished),
-                });
-              } else {
-                failures.push({ key: message.key, error: message.error, attempts: 1 });
-                emit({
-                  type: 'failed',
-                  key: message.key,
-                  error: message.error,
-                  attempts: 1,
-                  counts: counts(),
-                  elapsed: elapsed(),
-                });
-              }
-            }
-            dispatch();
-          });
-          worker.on('exit', (code) =>
-            code === 0 ? resolve() : reject(new Error(`a study worker exited with code ${code}`)),
-          );
-        }),
-    ),
-  );
+  const more = () =>
+    next < todo.length &&
+    Date.now() < (options.deadline ?? Number.POSITIVE_INFINITY) &&
+    !options.signal?.aborted;
+  const runners = Array.from({ length: workerCount }, () => new JobRunner());
+  try {
+    await Promise.all(
+      runners.map(async (runner) => {
+        while (more()) {
+          const job = todo[next++]!;
+          running++;
+          try {
+            const record = await runner.run(job);
+            running--;
+            finished++;
+            await store.put(job.key, record);
+            const seconds = recordSeconds(record);
+            emit({
+              type: 'done',
+              key: job.key,
+              ...(seconds === undefined ? {} : { seconds }),
+              counts: counts(),
+              elapsed: elapsed(),
+              eta: etaSeconds(counts(), elapsed(), finished),
+            });
+          } catch (error) {
+            running--;
+            finished++;
+            const message = (error as Error).message;
+            failures.push({ key: job.key, error: message, attempts: 1 });
+            emit({
+              type: 'failed',
+              key: job.key,
+              error: message,
+              attempts: 1,
+              counts: counts(),
+              elapsed: elapsed(),
+            });
+          }
+        }
+      }),
+    );
+  } finally {
+    await Promise.all(runners.map((r) => r.stop()));
+  }
   return { failures };
 }

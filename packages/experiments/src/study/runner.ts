@@ -20,6 +20,7 @@ export interface StudyOptions extends PlanOptions {
   /** Queue mode: attempts per run before it counts as failed (default 2). */
   attempts?: number;
   onEvent?: (event: StudyEvent) => void;
+  /** Local mode: no more runs are handed out (those in flight are stored); queue mode: the coordinator stops waiting (ABORTED). */
   signal?: AbortSignal;
 }
 
@@ -52,6 +53,7 @@ export async function runStudy(options: StudyOptions): Promise<StudySummary> {
         workers: options.workers ?? Math.max(1, Math.min(2, cpus().length)),
         ...(options.maxMinutes ? { deadline: Date.now() + options.maxMinutes * 60_000 } : {}),
         ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
       });
   return { planned: jobs.length, failures, seconds: (performance.now() - started) / 1000 };
 }

@@ -1,66 +1,46 @@
-// A study worker process (built as dist/study-worker.js): loads the embedded model once, then runs
-// study jobs one at a time, either handed over IPC by a local study (`local`) or taken from a
-// BullMQ queue (`queue <url> <name> <lockSeconds>`). tfjs-wasm is single-threaded, so a study
-// runs one of these per core.
+// A study job runner process (built as dist/study-worker.js): loads the embedded model once, then
+// runs the study jobs its parent sends over IPC, one at a time, and sends each record back. Both
+// modes use it: the local study, and `svdecode worker`, whose parent holds the BullMQ workers (so
+// their locks are renewed while a job keeps this process's event loop busy). tfjs-wasm is
+// single-threaded: one of these per core.
 import { isSvdecodeError } from '@svdecode/core';
 import { loadTiny } from '@svdecode/tiny';
 import { executeStudyJob, type StudyJob } from './jobs.js';
-import { startQueueWorker } from './queue-worker.js';
 
-/** What a local worker sends back for each job. */
-export type LocalWorkerReply =
+/** What the runner sends back for each job. */
+export type RunnerReply =
   | { key: string; ok: true; record: object }
   | { key: string; ok: false; error: string };
 
 process.env.SVDECODE_QUIET = '1';
-const [mode, url, name, lockSeconds] = process.argv.slice(2);
 const send = (message: unknown) => process.send?.(message);
-// the parent died (or was killed): so does this worker; a queued job it held is put back by BullMQ
+// the parent died (or was killed): so does this runner; a queued job its parent held is put back by BullMQ
 process.on('disconnect', () => process.exit(1));
+// Ctrl-C reaches the whole process group: the parent decides (finish the job in flight, then 'stop')
+process.on('SIGINT', () => {});
 
 try {
   const { model, tokenizer } = await loadTiny({ quiet: true });
-  if (mode === 'local') {
-    process.on('message', async (job: StudyJob | 'stop') => {
-      if (job === 'stop') {
-        model.dispose();
-        process.exit(0);
-      }
-      try {
-        const record = await executeStudyJob(job, model, tokenizer);
-        send({ key: job.key, ok: true, record } satisfies LocalWorkerReply);
-      } catch (error) {
-        send({
-          key: job.key,
-          ok: false,
-          error: String((error as Error)?.stack ?? error),
-        } satisfies LocalWorkerReply);
-      }
-    });
-  } else if (mode === 'queue') {
-    const log = (line: string) => process.stderr.write(`worker ${process.pid}: ${line}\n`);
-    const worker = await startQueueWorker(model, tokenizer, {
-      url: url!,
-      name: name!,
-      lockSeconds: Number(lockSeconds),
-      onJob: ({ key, phase, error }) => log(`${key} ${phase}${error ? `: ${error.split('\n')[0]}` : ''}`),
-    });
-    let closing = false;
-    const close = async () => {
-      if (closing) return;
-      closing = true;
-      log('finishing the current job, then stopping');
-      await worker.close();
+  process.on('message', async (job: StudyJob | 'stop') => {
+    if (job === 'stop') {
       model.dispose();
       process.exit(0);
-    };
-    process.on('SIGTERM', close);
-    process.on('SIGINT', close);
-  } else throw new Error(`unknown worker mode ${mode}`);
+    }
+    try {
+      const record = await executeStudyJob(job, model, tokenizer);
+      send({ key: job.key, ok: true, record } satisfies RunnerReply);
+    } catch (error) {
+      send({
+        key: job.key,
+        ok: false,
+        error: isSvdecodeError(error) ? error.format() : String((error as Error)?.stack ?? error),
+      } satisfies RunnerReply);
+    }
+  });
   send('ready');
 } catch (error) {
   process.stderr.write(
     `study worker: ${isSvdecodeError(error) ? error.format() : String((error as Error)?.stack ?? error)}\n`,
   );
-  process.exit(isSvdecodeError(error) && error.kind === 'environment' ? 69 : 1);
+  process.exit(1);
 }
